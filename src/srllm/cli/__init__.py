@@ -1,0 +1,45 @@
+"""The `srllm` command line: subcommands are small classes registered in one list.
+
+Heavy imports happen inside `run()`, so `srllm --help` stays fast. Tests call `main(argv)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from srllm import __version__
+from srllm.cli.base import Command, CommandError
+from srllm.cli.data import DATA_COMMANDS
+
+#: (group, commands); a group of None puts the commands at the top level.
+GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
+    ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="srllm", description="Safe and Responsible LLMs (SR_LLM framework).")
+    parser.add_argument("--version", action="version", version=f"srllm {__version__}")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    for group, help_text, commands in GROUPS:
+        sub = groups.add_parser(group, help=help_text).add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+        for command in commands:
+            cmd_parser = sub.add_parser(command.name, help=command.help, description=command.help)
+            command.add_arguments(cmd_parser)
+            cmd_parser.set_defaults(_command=command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._command().run(args) or 0)
+    except CommandError as exc:
+        print(f"srllm: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from srllm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""Weak labels and text helpers shared by the adapters.
+
+- sentiment: VADER (Hutto & Gilbert 2014), a lexicon from PyPI, with its documented thresholds:
+  compound >= 0.05 Positive, <= -0.05 Negative, else Neutral.
+- edited_words: the words a human rewrite removed or replaced (difflib over word tokens), used
+  as biased words for rewrite pairs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import cache, lru_cache
+
+from srllm.taxonomy import SentimentLevel
+
+VADER_POSITIVE = 0.05
+VADER_NEGATIVE = -0.05
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@cache
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def vader_compound(text: str) -> float:
+    return float(_vader().polarity_scores(text)["compound"])
+
+
+def sentiment(text: str) -> SentimentLevel:
+    """The VADER sentiment level of `text`."""
+    compound = vader_compound(text)
+    if compound >= VADER_POSITIVE:
+        return "Positive"
+    if compound <= VADER_NEGATIVE:
+        return "Negative"
+    return "Neutral"
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def edited_words(source: str, rewrite: str) -> list[str]:
+    """Words of `source` that `rewrite` deleted or replaced, in order, without repeats (case-insensitive diff)."""
+    src = words(source)
+    tgt = [w.lower() for w in words(rewrite)]
+    matcher = difflib.SequenceMatcher(a=[w.lower() for w in src], b=tgt, autojunk=False)
+    out: list[str] = []
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag in ("delete", "replace"):
+            for word in src[i1:i2]:
+                if word.lower() not in (w.lower() for w in out):
+                    out.append(word)
+    return out
+
+
+def token_changes(source: str, rewrite: str) -> tuple[int, int]:
+    """(source tokens changed, rewrite tokens changed) between two whitespace-tokenised texts."""
+    a, b = source.split(), rewrite.split()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    changed_a = changed_b = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            changed_a += i2 - i1
+            changed_b += j2 - j1
+    return changed_a, changed_b
