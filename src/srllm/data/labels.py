@@ -41,6 +41,21 @@ def sentiment(text: str) -> SentimentLevel:
     return "Neutral"
 
 
+_DETOK = [
+    (re.compile(r" ([.,!?;:%)\]}])"), r"\1"),
+    (re.compile(r"([(\[{$]) "), r"\1"),
+    (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE), r"\1"),
+    (re.compile(r"\s+"), " "),
+]
+
+
+def detokenize(text: str) -> str:
+    """Undo PTB-style tokenisation (" ." " 's" " n't") and fold whitespace."""
+    for pattern, repl in _DETOK:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
 

@@ -74,6 +74,8 @@ def default_data_dir() -> Path:
     """$SRLLM_DATA_DIR, else ../shared/data beside the working directory or the repository."""
     env = os.environ.get(ENV_DATA_DIR)
     if env:
+        if not Path(env).is_dir():
+            raise DataSourceError(f"{ENV_DATA_DIR}={env} is not a directory")
         return Path(env)
     candidates = [Path.cwd() / ".." / "shared" / "data", Path(__file__).resolve().parents[3] / ".." / "shared" / "data"]
     for candidate in candidates:

@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import pandas as pd
 
+from srllm.data.demographics import detect_demographics
+from srllm.data.labels import edited_words, sentiment
 from srllm.data.registry import Adapter
 from srllm.data.schema import CMDRecord
 
@@ -46,3 +48,47 @@ class EvalAdapter(Adapter):
             for value in frame[column]:
                 if isinstance(value, str) and value.strip():
                     yield value
+
+
+def rewrite_pair(
+    *,
+    source: str,
+    key: str,
+    text: str,
+    rewrite: str,
+    bias: str,
+    toxicity: str,
+    harm: str,
+    target: list[str] | None = None,
+    suffix: str = "rewrite",
+) -> tuple[CMDRecord, CMDRecord]:
+    """A human rewrite pair as two records: the original (labels given, biased words = what the
+    rewrite changed, benign variation = the rewrite) and the rewrite as its own Benign-side row."""
+    original = CMDRecord.labelled(
+        id=f"{source}:{key}",
+        text=text,
+        bias=bias,
+        toxicity=toxicity,
+        sentiment=sentiment(text),
+        harm=harm,
+        target_demographic=target or detect_demographics(text),
+        biased_words=edited_words(text, rewrite),
+        benign_variation=rewrite,
+        source=source,
+        source_id=key,
+        provenance="public",
+    )
+    neutral = CMDRecord.labelled(
+        id=f"{source}:{key}:{suffix}",
+        text=rewrite,
+        bias="No",
+        toxicity="No",
+        sentiment=sentiment(rewrite),
+        harm="Low",
+        target_demographic=detect_demographics(rewrite),
+        source=source,
+        source_id=f"{key}:{suffix}",
+        provenance="public",
+        parent_id=original.id,
+    )
+    return original, neutral

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pandas as pd
 
 from srllm.data.demographics import detect_demographics
-from srllm.data.labels import edited_words, sentiment
+from srllm.data.labels import sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
-from srllm.data.sources.base import TrainAdapter
+from srllm.data.sources.base import TrainAdapter, rewrite_pair
 
 _REPO, _COMMIT = "s-nlp/paradetox", "d97b17d0813539cf05c74f9cdb5e66372704ca57"
 
@@ -65,6 +65,12 @@ class ParaDetox(TrainAdapter):
                 self.skip("paradetox.tsv: empty toxic text")
                 continue
             key = str(index)
+            if neutral:
+                yield from rewrite_pair(
+                    source="paradetox", key=key, text=toxic, rewrite=neutral,
+                    bias="No", toxicity="Mild", harm="Low", suffix="neutral1",
+                )
+                continue
             yield CMDRecord.labelled(
                 id=f"paradetox:{key}",
                 text=toxic,
@@ -73,28 +79,10 @@ class ParaDetox(TrainAdapter):
                 sentiment=sentiment(toxic),
                 harm="Low",
                 target_demographic=detect_demographics(toxic),
-                biased_words=edited_words(toxic, neutral) if neutral else [],
-                benign_variation=neutral or None,
                 source="paradetox",
                 source_id=key,
                 provenance="public",
             )
-            if neutral:
-                yield CMDRecord.labelled(
-                    id=f"paradetox:{key}:neutral1",
-                    text=neutral,
-                    bias="No",
-                    toxicity="No",
-                    sentiment=sentiment(neutral),
-                    harm="Low",
-                    target_demographic=detect_demographics(neutral),
-                    source="paradetox",
-                    source_id=f"{key}:neutral1",
-                    provenance="public",
-                    parent_id=f"paradetox:{key}",
-                )
-            else:
-                self.skip("paradetox.tsv: no neutral rewrite (toxic row kept without a benign variation)")
 
     def _cannot_rewrite(self) -> Iterator[CMDRecord]:
         frame = pd.read_csv(self.path("paradetox_cannot_rewrite.tsv"), sep="\t", dtype=str, keep_default_na=False)

@@ -1,0 +1,63 @@
+"""Latent / implicit hate (ElSherief et al., EMNLP 2021), the balanced 14,200-post subset
+published by Microsoft SafeNLP. Its `toxicity_score` is constant per label (2.25 hate, 1.0
+neutral) and `target_groups` is always ["all_groups"], so neither carries information."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from srllm.data.demographics import detect_demographics
+from srllm.data.labels import sentiment
+from srllm.data.registry import DatasetSpec, github_raw
+from srllm.data.schema import CMDRecord
+from srllm.data.sources.base import TrainAdapter
+from srllm.data.sources.paradetox import clean
+
+_REPO, _COMMIT = "microsoft/SafeNLP", "e351b6cb892284cf843b88e363b1a6dbaded584e"
+
+
+class ImplicitHate(TrainAdapter):
+    spec = DatasetSpec(
+        name="implicit_hate",
+        folder="implicit_hate_subset",
+        role="train",
+        title="Implicit hate (balanced SafeNLP subset)",
+        citation="ElSherief et al., Latent Hatred: A Benchmark for Understanding Implicit Hate Speech, EMNLP 2021",
+        license="MIT",
+        homepage=f"https://github.com/{_REPO}",
+        files={"implicit_hate_subset/implicitHate_subset.json": github_raw(_REPO, _COMMIT, "data/implicitHate.json")},
+    )
+    label_origin = {
+        "bias": "human: implicit hate (stereotypes, coded attacks on a group) -> Yes, neutral -> No",
+        "toxicity": "human: implicit hate -> Mild (hateful without explicit abuse), neutral -> No",
+        "harm": "human: implicit hate -> Medium (demeaning a group), neutral -> Low",
+        "sentiment": "VADER (weak label)",
+        "target_demographic": "lexicon match (the source's target_groups is always 'all_groups')",
+        "biased_words": "none (the source marks no words)",
+        "benign_variation": "none (no rewrites in the source)",
+    }
+
+    def records(self) -> Iterator[CMDRecord]:
+        rows = json.loads(self.path("implicitHate_subset.json").read_text(encoding="utf-8"))
+        for row in rows:
+            text = clean(row["text"])
+            if not text:
+                self.skip("empty text")
+                continue
+            if row["label"] not in ("hate", "neutral"):
+                self.skip(f"unknown label {row['label']!r}")
+                continue
+            hate = row["label"] == "hate"
+            yield CMDRecord.labelled(
+                id=f"implicit_hate:{row['id']}",
+                text=text,
+                bias="Yes" if hate else "No",
+                toxicity="Mild" if hate else "No",
+                sentiment=sentiment(text),
+                harm="Medium" if hate else "Low",
+                target_demographic=detect_demographics(text),
+                source="implicit_hate",
+                source_id=str(row["id"]),
+                provenance="public",
+            )
