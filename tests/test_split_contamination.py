@@ -85,3 +85,14 @@ def test_dedupe_keeps_first_and_repoints_children():
     assert [r.id for r in kept] == [a.id, child.id]
     assert kept[1].parent_id == a.id
     assert info["dropped_by_source"] == {"b": 1}
+
+
+def test_rows_sharing_a_benign_variation_share_a_split():
+    rows = []
+    for i in range(200):
+        rows.append(rec(i, text=f"The nurse said she was tired {i}.", variation=f"The nurse said they were tired {i}."))
+        rows.append(rec(1000 + i, text=f"The nurse said he was tired {i}.", variation=f"the nurse said THEY were tired {i}"))
+    assignment = assign_splits(rows, seed=3)
+    for i in range(200):
+        assert assignment[f"a:{i}"] == assignment[f"a:{1000 + i}"]
+    assert set(assignment.values()) == {"train", "dev", "test"}

@@ -26,8 +26,8 @@ class Build(Command):
         _data_dir_arg(parser)
         parser.add_argument("--out", type=Path, required=True, help="output folder")
         parser.add_argument("--seed", type=int, default=13, help="seed for synthetic data and the split")
-        parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl", action="append",
-                            dest="formats", help="file format(s) of the splits (repeatable; jsonl always)")
+        parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), action="append", default=[],
+                            dest="formats", help="extra file format of the splits (repeatable; JSONL is always written)")
 
     def run(self, args: argparse.Namespace) -> int:
         from srllm.data.build import BuildConfig, ContaminationError, build_corpus
@@ -35,7 +35,7 @@ class Build(Command):
 
         try:
             data_dir = args.data_dir or default_data_dir()
-            config = BuildConfig(data_dir=data_dir, out_dir=args.out, seed=args.seed, formats=tuple(dict.fromkeys(args.formats)))
+            config = BuildConfig(data_dir=data_dir, out_dir=args.out, seed=args.seed, formats=tuple(dict.fromkeys(["jsonl", *args.formats])))
             result = build_corpus(config, log=print)
         except ContaminationError as exc:
             raise CommandError(str(exc), exit_code=3) from None

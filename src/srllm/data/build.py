@@ -161,7 +161,7 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
     config.out_dir.mkdir(parents=True, exist_ok=True)
     paths = _write_splits(records, config)
     for split in SPLITS:
-        result = stats.run_stats(paths[f"{split}.jsonl"], config.out_dir)
+        result = stats.run_stats(paths[f"{split}.jsonl"])
         paths.update({f"{split}.stats.{k}": p for k, p in result.paths.items()})
 
     input_checksums = {}

@@ -80,7 +80,7 @@ def _review(synthetic_rows: list[CMDRecord], seed: int) -> list[str]:
     ok = sum(1 for j in judged if j and j[0] == "ok")
     missing = sum(1 for j in judged if j is None)
     lines = [
-        f"30 synthetic rows drawn at random (seed {seed}) and read by a person: {ok} judged ok, "
+        f"30 synthetic rows drawn at random (seed {seed}), read and judged by the srllm developers: {ok} ok, "
         f"{30 - ok - missing} flawed, {missing} not yet reviewed (review file: src/srllm/data/{REVIEW_FILE}).",
         "",
         "| id | text | benign variation | labels (bias/tox/sent/harm → annotation) | verdict | note |",
@@ -108,7 +108,8 @@ def write_datacard(result: BuildResult, before: OverlapReport, synthetic_rows: l
         f"- Labels: {levels}; annotation: Benign / Unsafe.",
         f"- Annotation rule: {DEFINITIONS['annotation']}",
         f"- Seed {config.seed}, split {' / '.join(str(r) for r in config.ratios)} (train / dev / test), stratified by "
-        "source and annotation; a rewrite row stays in its original's split.",
+        "source and annotation; rows that belong together (a rewrite and its original, a counterfactual and its "
+        "source, originals sharing one benign variation) always share a split.",
         f"- srllm {manifest['srllm_version']}, git {manifest['git']['commit']}; input checksums in manifest.json.",
         "",
         "## Splits",

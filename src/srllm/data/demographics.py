@@ -51,7 +51,7 @@ DEMOGRAPHIC_TERMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 assert set(DEMOGRAPHIC_TERMS) <= set(DEMOGRAPHICS), "every axis must be a taxonomy demographic"
 
 
-def _term_pattern(term: str) -> str:
+def term_pattern(term: str) -> str:
     if term.endswith("*"):
         return r"\b" + re.escape(term[:-1]) + r"\w*"
     return r"\b" + re.escape(term) + r"\b"
@@ -60,7 +60,7 @@ def _term_pattern(term: str) -> str:
 @cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(
-        (axis, re.compile("|".join(_term_pattern(t) for t in terms), re.IGNORECASE))
+        (axis, re.compile("|".join(term_pattern(t) for t in terms), re.IGNORECASE))
         for axis, terms in DEMOGRAPHIC_TERMS.items()
     )
 

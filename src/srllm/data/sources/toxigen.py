@@ -18,7 +18,7 @@ import re
 
 import pandas as pd
 
-from srllm.data.registry import DataSourceError, DatasetSpec, github_raw
+from srllm.data.registry import DatasetSpec, DataSourceError, github_raw
 from srllm.data.sources._text import clean
 from srllm.data.sources.base import EvalAdapter
 
@@ -37,17 +37,16 @@ PROMPT_FILES: tuple[tuple[str, str], ...] = tuple(
     (label, group) for label in ("hate", "neutral") for group in _GROUPS if (label, group) != ("neutral", "trans")
 )
 
-#: one or more literal backslash(es)+"n", then the dash that opens the next statement
+#: one or more literal backslash(es)+"n", then the dash that opens the next statement (or ends the prompt)
 _SEPARATOR = re.compile(r"(?:\\+n)+-")
-_TRAILING_NEWLINES = re.compile(r"(?:\\+n)+$")
 
 
 def split_prompt(line: str) -> list[str]:
-    """The statements of one prompt-file line, whitespace-folded, without their "- " bullets."""
-    body = _TRAILING_NEWLINES.sub("", line.rstrip().removesuffix("-").rstrip())
-    items = _SEPARATOR.split(body)
+    """The raw statements of one prompt-file line, without their "- " bullets and the final "-" cue."""
+    items = _SEPARATOR.split(line.rstrip())
     items[0] = items[0].lstrip().removeprefix("-")
-    return [text for text in map(clean, items) if text]
+    items[-1] = items[-1].rstrip().removesuffix("-")  # "" normally; "statement-" where the newline is missing
+    return [item for item in items if item.strip()]
 
 
 class ToxiGen(EvalAdapter):
@@ -97,16 +96,19 @@ class ToxiGenPrompts(EvalAdapter):
     text_columns = ("text",)
 
     def load(self) -> pd.DataFrame:
-        columns: dict[str, list] = {k: [] for k in ("label", "group", "prompt_index", "sentence_index", "text", "prompt")}
+        rows: list[tuple] = []
+        cleaned: dict[str, str] = {}  # the prompts reuse a few hundred statements: fold each once
         for label, group in PROMPT_FILES:
             name = f"prompts/{label}_{group}_1k.txt"
-            lines = self.path(name).read_text(encoding="utf-8").splitlines()
-            for index, line in enumerate(lines):
-                sentences = split_prompt(line)
-                if not sentences:
+            for index, line in enumerate(self.path(name).read_text(encoding="utf-8").splitlines()):
+                statements = split_prompt(line)
+                if not statements:
                     raise DataSourceError(f"{name} line {index + 1}: a prompt with no statements")
                 prompt = line.rstrip().replace("\\n", "\n")
-                for position, sentence in enumerate(sentences):
-                    for key, value in zip(columns, (label, group, index, position, sentence, prompt)):
-                        columns[key].append(value)
-        return pd.DataFrame(columns)
+                for position, raw in enumerate(statements):
+                    text = cleaned.get(raw) or cleaned.setdefault(raw, clean(raw))
+                    rows.append((label, group, index, position, text, prompt))
+        frame = pd.DataFrame.from_records(
+            rows, columns=["label", "group", "prompt_index", "sentence_index", "text", "prompt"]
+        )
+        return frame.astype({"label": "category", "group": "category"})
