@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all clean
+.PHONY: setup run test test-all bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: setup
 
 test-all: setup
 	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest -m "" $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/bench_build.py --data-dir $(DATA_DIR)
 
 clean:
 	rm -rf build .pytest_cache

@@ -234,6 +234,8 @@ def test_the_loaded_model_is_not_marked_quantised(smollm2):
         assert getattr(model, "hf_quantizer", None) is None
         assert not getattr(model, "is_quantized", False)
         assert getattr(model.config, "quantization_config", None) is None
+        assert getattr(model, "quantization_method", None) is None  # peft / Trainer look at it
+        assert not hasattr(model.config, "_is_quantized")
         assert next(model.parameters()).dtype.is_floating_point
 
 

@@ -160,3 +160,14 @@ def test_real_debiaswe_pairs(real_data_dir):
     assert pairs["he"] == "she" and pairs["man"] == "woman"
     assert pairs["john"] == "mary" and "mary" not in pairs  # upstream lists this pair female-first
     assert len(adapter.gender_specific_words()) > 500
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("I 'll talk to him for you .", "I'll talk to him for you."),
+    ("she hasn 't said a word , ok ?", "she hasn't said a word, ok?"),
+    ("it is n't ( really ) fine", "it isn't (really) fine"),
+])
+def test_detokenize(raw, expected):
+    from srllm.data.labels import detokenize
+
+    assert detokenize(raw) == expected

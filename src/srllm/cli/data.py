@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from srllm.cli.base import Command, CommandError
+from srllm.cli.preview import Preview
 
 
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
@@ -173,4 +174,4 @@ class Schema(Command):
         return 0
 
 
-DATA_COMMANDS: list[type[Command]] = [Build, Validate, Stats, Agree, Sources, Download, Schema]
+DATA_COMMANDS: list[type[Command]] = [Build, Validate, Stats, Agree, Sources, Download, Schema, Preview]

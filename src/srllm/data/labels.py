@@ -45,6 +45,7 @@ _DETOK = [
     (re.compile(r" ([.,!?;:%)\]}])"), r"\1"),
     (re.compile(r"([(\[{$]) "), r"\1"),
     (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE), r"\1"),
+    (re.compile(r"(\w) '(t|s|re|ve|ll|d|m)\b", re.IGNORECASE), r"\1'\2"),
     (re.compile(r"\s+"), " "),
 ]
 
