@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from srllm.provenance import package_versions, sha256_file
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -162,14 +164,6 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 
 def downloads_allowed() -> bool:
     return os.environ.get(ALLOW_DOWNLOADS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _gguf_cache_path(slug: str, gguf: Path, root: Path) -> Path:
@@ -457,7 +451,7 @@ def _convert_into(spec: ModelSpec, dest: Path, dtype: Any) -> tuple[Any, Any]:
             "conversion_version": CONVERSION_VERSION,
             "conversion_seconds": round(seconds, 2),
             "converted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "packages": _versions(("transformers", "torch", "gguf", "safetensors", "tokenizers")),
+            "packages": package_versions(("transformers", "torch", "gguf", "safetensors", "tokenizers")),
         }
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         try:
@@ -507,18 +501,6 @@ class _file_lock:
             self._lock.release()
         if self._handle is not None:
             self._handle.close()
-
-
-def _versions(names: Sequence[str]) -> dict[str, str | None]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str | None] = {}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def _require_transformers() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -10,6 +12,15 @@ from pathlib import Path
 import srllm
 
 TRACKED_PACKAGES = ("pandas", "pyarrow", "pydantic", "vadersentiment", "statsmodels", "matplotlib", "numpy")
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def git_commit(path: Path | None = None) -> dict[str, object]:

@@ -4,8 +4,6 @@ and the statistics."""
 
 from __future__ import annotations
 
-import csv
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,15 +15,7 @@ from srllm.taxonomy import DEFINITIONS, LEVELS
 if TYPE_CHECKING:
     from srllm.data.build import BuildResult
 
-REVIEW_FILE = "synthetic_review.tsv"
 FIELDS_DOCUMENTED = ("bias", "toxicity", "harm", "sentiment", "target_demographic", "biased_words", "benign_variation")
-
-
-def load_review() -> dict[str, tuple[str, str]]:
-    """id -> (verdict, note) of the synthetic rows a person read and judged."""
-    text = resources.files("srllm.data").joinpath(REVIEW_FILE).read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines(), delimiter="\t")
-    return {row["id"]: (row["verdict"], row["note"]) for row in rows}
 
 
 def _cell(text: str | None, limit: int = 160) -> str:
@@ -70,11 +60,11 @@ def _skipped(result: BuildResult) -> list[str]:
 
 
 def _review(synthetic_rows: list[CMDRecord], seed: int) -> list[str]:
-    from srllm.data.synthetic import review_sample
+    from srllm.data.synthetic import REVIEW_FILE, read_review, review_sample
 
     if not synthetic_rows:
         return ["Synthetic data was not generated in this build."]
-    review = load_review()
+    review = {rid: (verdict, note) for rid, verdict, note in read_review()}
     sample = review_sample(synthetic_rows, 30, seed=seed)
     judged = [review.get(r.id) for r in sample]
     ok = sum(1 for j in judged if j and j[0] == "ok")

@@ -7,7 +7,6 @@ commit, so users with a network can fetch the same bytes (`srllm data download`)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.request
@@ -17,6 +16,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar, Literal
+
+from srllm.provenance import sha256_file
 
 Role = Literal["train", "eval", "lexicon"]
 ENV_DATA_DIR = "SRLLM_DATA_DIR"
@@ -85,14 +86,6 @@ def default_data_dir() -> Path:
         f"no data directory found: pass --data-dir DIR or set {ENV_DATA_DIR} "
         f"(looked in {', '.join(str(c) for c in candidates)}); `srllm data download` fetches the files"
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _VERIFIED: dict[tuple[str, int, int], str] = {}
