@@ -527,11 +527,13 @@ def load_causal_lm(
     name: str = DEFAULT_GENERATOR,
     cache_dir: str | os.PathLike[str] | None = None,
     dtype: Any = None,
+    **model_kwargs: Any,
 ) -> tuple[Any, Any]:
     """(model, tokenizer) of a causal LM; `dtype` defaults to torch.float32.
 
     GGUF models are converted into the cache on first use (the returned model is the one just
-    converted) and read from the cache afterwards.
+    converted, unless `model_kwargs` such as a `quantization_config` ask for a different load) and
+    read from the cache afterwards. `model_kwargs` go to `from_pretrained`.
     """
     _require_transformers()
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -540,14 +542,14 @@ def load_causal_lm(
     torch_dtype = _torch_dtype(dtype)
     if spec.is_gguf:
         converted = convert_gguf(spec, torch_dtype)
-        if converted is not None:
+        if converted is not None and not model_kwargs:
             return converted
         path, kwargs = spec.cache_path, {"local_files_only": True}
     else:
         path, kwargs = spec.path, _hub_kwargs(spec)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs, **model_kwargs)
     except OSError as exc:
         raise _loading_error(spec, exc) from exc
     model.eval()

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from srllm import __version__
 from srllm.cli.base import Command, CommandError
 from srllm.cli.data import DATA_COMMANDS
+from srllm.cli.train import TRAIN_COMMANDS
 
 #: (group, commands); a group of None puts the commands at the top level.
 GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
+    ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
 ]
 
 
@@ -33,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args._command, "accepts_overrides", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = extra
     try:
         return int(args._command().run(args) or 0)
     except CommandError as exc:

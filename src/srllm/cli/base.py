@@ -17,6 +17,8 @@ class CommandError(RuntimeError):
 class Command:
     name: ClassVar[str]
     help: ClassVar[str]
+    #: True when the command takes free `--key value` overrides (passed as args.overrides)
+    accepts_overrides: ClassVar[bool] = False
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:

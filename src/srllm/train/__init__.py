@@ -1,0 +1,1 @@
+"""Instruction tuning (LoRA / QLoRA on trl's SFTTrainer) and its recipe."""
