@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from srllm import __version__
 from srllm.cli.base import Command, CommandError
 from srllm.cli.data import DATA_COMMANDS
+from srllm.cli.export import EXPORT_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
 
 #: (group, commands); a group of None puts the commands at the top level.
 GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
+    (None, "", EXPORT_COMMANDS),
 ]
 
 
@@ -26,7 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"srllm {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for group, help_text, commands in GROUPS:
-        sub = groups.add_parser(group, help=help_text).add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+        if group is None:
+            sub = groups
+        else:
+            sub = groups.add_parser(group, help=help_text).add_subparsers(
+                dest="command", metavar="SUBCOMMAND", required=True
+            )
         for command in commands:
             cmd_parser = sub.add_parser(command.name, help=command.help, description=command.help)
             command.add_arguments(cmd_parser)

@@ -35,6 +35,7 @@ class SFTResult:
     output_dir: Path
     adapter_dir: Path
     run: dict[str, Any] = field(default_factory=dict)
+    model: Any = field(default=None, repr=False)  # the trained PeftModel (in memory)
 
 
 def sample_pairs(records: Sequence[CMDRecord], limit: int | None, seed: int,
@@ -260,4 +261,4 @@ def run_sft(config: SFTRunConfig, callbacks: Sequence[Any] = ()) -> SFTResult:
     text = json.dumps(run, indent=2, default=str) + "\n"
     (output_dir / RUN_FILE).write_text(text, encoding="utf-8")
     (adapter_dir / RUN_FILE).write_text(text, encoding="utf-8")
-    return SFTResult(output_dir=output_dir, adapter_dir=adapter_dir, run=run)
+    return SFTResult(output_dir=output_dir, adapter_dir=adapter_dir, run=run, model=trainer.model)
