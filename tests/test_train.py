@@ -97,13 +97,19 @@ def greedy(model, tokenizer, text: str) -> list[int]:
     return out[0, ids["input_ids"].shape[1]:].tolist()
 
 
-def test_lora_trains_saves_and_reloads_to_identical_generations(tiny_corpus, tmp_path):
+@pytest.fixture(scope="module")
+def lora_run(tiny_corpus, tmp_path_factory):
+    from srllm.train.sft import run_sft
+
+    return run_sft(tiny_config(tiny_corpus, tmp_path_factory.mktemp("lora") / "run"))
+
+
+def test_lora_trains_saves_and_reloads_to_identical_generations(lora_run):
     from peft import PeftModel
 
     from srllm.models import load_causal_lm
-    from srllm.train.sft import run_sft
 
-    result = run_sft(tiny_config(tiny_corpus, tmp_path / "run"))
+    result = lora_run
     run = json.loads((result.adapter_dir / "srllm_run.json").read_text())
     assert run["training"]["global_step"] == 2 and run["data"]["train_examples"] == 24
     assert run["format"] == "chat" and run["model"] == "smollm2-135m-instruct"
@@ -148,3 +154,18 @@ def test_resume_after_an_interruption(tiny_corpus, tmp_path):
     result = run_sft(config)
     assert result.run["training"]["resumed_from"].endswith("checkpoint-2")
     assert result.run["training"]["global_step"] == 4
+
+
+def test_package_ships_fp16_weights_and_a_model_card(lora_run, tmp_path):
+    from safetensors.torch import load_file
+
+    from srllm.train.package import package_adapter
+
+    dest = package_adapter(lora_run.output_dir, tmp_path / "shipped")
+    weights = load_file(str(dest / "adapter_model.safetensors"))
+    assert weights and all(str(t.dtype) == "torch.float16" for t in weights.values())
+    card = (dest / "MODEL_CARD.md").read_text()
+    assert "LoRA r=4, alpha=8" in card and lora_run.run["data"]["train_sha256"] in card
+    assert json.loads((dest / "adapter_config.json").read_text())["r"] == 4
+    with pytest.raises(FileNotFoundError, match="no trained adapter"):
+        package_adapter(tmp_path / "nothing", tmp_path / "x")

@@ -37,4 +37,26 @@ class TrainSFT(Command):
         return 0
 
 
-TRAIN_COMMANDS: list[type[Command]] = [TrainSFT]
+class Package(Command):
+    name = "package"
+    help = "copy a trained adapter into a folder for shipping: fp16 weights, run record and a model card"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("run_dir", type=Path, help="output_dir of `srllm train sft`")
+        parser.add_argument("--dest", type=Path, required=True, help="e.g. src/srllm/assets/rewriter-smollm2-135m")
+        parser.add_argument("--eval", type=Path, default=None, dest="evaluation",
+                            help="rewrite_pairs.json of `srllm eval rewrite-pairs` to put in the model card")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.train.package import package_adapter
+
+        try:
+            dest = package_adapter(args.run_dir, args.dest, args.evaluation)
+        except (FileNotFoundError, KeyError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(f"packaged {args.run_dir} -> {dest}")
+        return 0
+
+
+TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, Package]

@@ -50,6 +50,34 @@ class EvalAdapter(Adapter):
                     yield value
 
 
+def public_record(
+    source: str,
+    key: str,
+    text: str,
+    *,
+    bias: str,
+    toxicity: str,
+    harm: str,
+    target: list[str] | None = None,
+    **fields: object,
+) -> CMDRecord:
+    """A row of a public data set: VADER sentiment, demographics by lexicon unless `target` is given,
+    the Annotation by the taxonomy's rule; id '<source>:<key>'."""
+    return CMDRecord.labelled(
+        id=f"{source}:{key}",
+        text=text,
+        bias=bias,
+        toxicity=toxicity,
+        sentiment=sentiment(text),
+        harm=harm,
+        target_demographic=target or detect_demographics(text),
+        source=source,
+        source_id=key,
+        provenance="public",
+        **fields,
+    )
+
+
 def rewrite_pair(
     *,
     source: str,
@@ -64,31 +92,8 @@ def rewrite_pair(
 ) -> tuple[CMDRecord, CMDRecord]:
     """A human rewrite pair as two records: the original (labels given, biased words = what the
     rewrite changed, benign variation = the rewrite) and the rewrite as its own Benign-side row."""
-    original = CMDRecord.labelled(
-        id=f"{source}:{key}",
-        text=text,
-        bias=bias,
-        toxicity=toxicity,
-        sentiment=sentiment(text),
-        harm=harm,
-        target_demographic=target or detect_demographics(text),
-        biased_words=edited_words(text, rewrite),
-        benign_variation=rewrite,
-        source=source,
-        source_id=key,
-        provenance="public",
-    )
-    neutral = CMDRecord.labelled(
-        id=f"{source}:{key}:{suffix}",
-        text=rewrite,
-        bias="No",
-        toxicity="No",
-        sentiment=sentiment(rewrite),
-        harm="Low",
-        target_demographic=detect_demographics(rewrite),
-        source=source,
-        source_id=f"{key}:{suffix}",
-        provenance="public",
-        parent_id=original.id,
-    )
+    original = public_record(source, key, text, bias=bias, toxicity=toxicity, harm=harm, target=target,
+                             biased_words=edited_words(text, rewrite), benign_variation=rewrite)
+    neutral = public_record(source, f"{key}:{suffix}", rewrite, bias="No", toxicity="No", harm="Low",
+                            parent_id=original.id)
     return original, neutral

@@ -12,11 +12,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from srllm.data.demographics import detect_demographics
-from srllm.data.labels import sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
-from srllm.data.sources.base import TrainAdapter
+from srllm.data.sources.base import TrainAdapter, public_record
 
 _REPO, _COMMIT = "t-davidson/hate-speech-and-offensive-language", "cb50f7e9eb855a99abc51423bf40df0e26d6fe30"
 _MENTION = re.compile(r"@\w+")
@@ -65,15 +63,7 @@ class Davidson(TrainAdapter):
                 self.skip("empty tweet")
                 continue
             label = int(row["class"])
-            yield CMDRecord.labelled(
-                id=f"davidson:{key}",
-                text=text,
-                bias="Yes" if label == 0 else "No",
-                toxicity=TOXICITY_BY_CLASS[label],
-                sentiment=sentiment(text),
+            yield public_record(
+                "davidson", str(key), text, bias="Yes" if label == 0 else "No", toxicity=TOXICITY_BY_CLASS[label],
                 harm=harm_from_votes(int(row["hate_speech"]), int(row["count"]), label),
-                target_demographic=detect_demographics(text),
-                source="davidson",
-                source_id=str(key),
-                provenance="public",
             )

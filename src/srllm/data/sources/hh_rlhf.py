@@ -12,11 +12,9 @@ import gzip
 import json
 from collections.abc import Iterator
 
-from srllm.data.demographics import detect_demographics
-from srllm.data.labels import sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
-from srllm.data.sources.base import TrainAdapter
+from srllm.data.sources.base import TrainAdapter, public_record
 from srllm.data.sources.paradetox import clean
 
 _REPO, _COMMIT = "anthropics/hh-rlhf", "354e5c3cb8960630860dd5774a6ac2a58313bf4d"
@@ -70,15 +68,4 @@ class HHRLHFHarmless(TrainAdapter):
                     self.skip("empty or identical final replies")
                     continue
                 for side, text, harm in (("rejected", rejected, "Medium"), ("chosen", chosen, "Low")):
-                    yield CMDRecord.labelled(
-                        id=f"hh_rlhf:{line}:{side}",
-                        text=text,
-                        bias="No",
-                        toxicity="No",
-                        sentiment=sentiment(text),
-                        harm=harm,
-                        target_demographic=detect_demographics(text),
-                        source="hh_rlhf",
-                        source_id=f"{line}:{side}",
-                        provenance="public",
-                    )
+                    yield public_record("hh_rlhf", f"{line}:{side}", text, bias="No", toxicity="No", harm=harm)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from srllm.data.demographics import detect_demographics
-from srllm.data.labels import sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
-from srllm.data.sources.base import TrainAdapter
+from srllm.data.sources.base import TrainAdapter, public_record
 from srllm.data.sources.paradetox import clean
 
 _REPO, _COMMIT = "microsoft/SafeNLP", "e351b6cb892284cf843b88e363b1a6dbaded584e"
@@ -49,15 +47,5 @@ class ImplicitHate(TrainAdapter):
                 self.skip(f"unknown label {row['label']!r}")
                 continue
             hate = row["label"] == "hate"
-            yield CMDRecord.labelled(
-                id=f"implicit_hate:{row['id']}",
-                text=text,
-                bias="Yes" if hate else "No",
-                toxicity="Mild" if hate else "No",
-                sentiment=sentiment(text),
-                harm="Medium" if hate else "Low",
-                target_demographic=detect_demographics(text),
-                source="implicit_hate",
-                source_id=str(row["id"]),
-                provenance="public",
-            )
+            yield public_record("implicit_hate", str(row["id"]), text, bias="Yes" if hate else "No",
+                                toxicity="Mild" if hate else "No", harm="Medium" if hate else "Low")

@@ -14,11 +14,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from srllm.data.demographics import detect_demographics
-from srllm.data.labels import sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
-from srllm.data.sources.base import TrainAdapter, rewrite_pair
+from srllm.data.sources.base import TrainAdapter, public_record, rewrite_pair
 
 _REPO, _COMMIT = "s-nlp/paradetox", "d97b17d0813539cf05c74f9cdb5e66372704ca57"
 
@@ -71,18 +69,7 @@ class ParaDetox(TrainAdapter):
                     bias="No", toxicity="Mild", harm="Low", suffix="neutral1",
                 )
                 continue
-            yield CMDRecord.labelled(
-                id=f"paradetox:{key}",
-                text=toxic,
-                bias="No",
-                toxicity="Mild",
-                sentiment=sentiment(toxic),
-                harm="Low",
-                target_demographic=detect_demographics(toxic),
-                source="paradetox",
-                source_id=key,
-                provenance="public",
-            )
+            yield public_record("paradetox", key, toxic, bias="No", toxicity="Mild", harm="Low")
 
     def _cannot_rewrite(self) -> Iterator[CMDRecord]:
         frame = pd.read_csv(self.path("paradetox_cannot_rewrite.tsv"), sep="\t", dtype=str, keep_default_na=False)
@@ -104,15 +91,4 @@ class ParaDetox(TrainAdapter):
                 self.skip(f"cannot_rewrite: reason {'+'.join(sorted(reasons))} gives no toxicity label")
                 continue
             key = f"cannot_rewrite:{index}"
-            yield CMDRecord.labelled(
-                id=f"paradetox:{key}",
-                text=text,
-                bias="No",
-                toxicity=toxicity,
-                sentiment=sentiment(text),
-                harm="Low",
-                target_demographic=detect_demographics(text),
-                source="paradetox",
-                source_id=key,
-                provenance="public",
-            )
+            yield public_record("paradetox", key, text, bias="No", toxicity=toxicity, harm="Low")
