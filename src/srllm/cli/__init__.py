@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from srllm import __version__
 from srllm.cli.base import Command, CommandError
+from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
@@ -21,7 +22,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
-    (None, "", EXPORT_COMMANDS),
+    (None, "", [Classify, *EXPORT_COMMANDS]),
 ]
 
 

@@ -67,4 +67,6 @@ class RewritePairs(Command):
         return 0
 
 
-EVAL_COMMANDS: list[type[Command]] = [RewritePairs]
+from srllm.cli.classify import EvalClassifier  # noqa: E402
+
+EVAL_COMMANDS: list[type[Command]] = [RewritePairs, EvalClassifier]

@@ -59,4 +59,28 @@ class Package(Command):
         return 0
 
 
-TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, Package]
+class ShipClassifier(Command):
+    name = "ship-classifier"
+    help = "copy a trained classifier's ONNX, tokenizer and config into a folder with a model card"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("run_dir", type=Path, help="output_dir of `srllm train classifier`")
+        parser.add_argument("--dest", type=Path, required=True, help="e.g. src/srllm/assets/classifier-minilm")
+        parser.add_argument("--eval", type=Path, default=None, dest="evaluation",
+                            help="classifier_eval.json of `srllm eval classifier` to put in the model card")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.classify.package import package_classifier
+
+        try:
+            dest = package_classifier(args.run_dir, args.dest, args.evaluation)
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(f"packaged {args.run_dir} -> {dest}")
+        return 0
+
+
+from srllm.cli.classify import TrainClassifier  # noqa: E402
+
+TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, TrainClassifier, Package, ShipClassifier]

@@ -102,13 +102,13 @@ class SFTRunConfig:
         return dataclasses.asdict(self)
 
 
-def _field_types() -> dict[str, Any]:
-    return {f.name: f.type for f in dataclasses.fields(SFTRunConfig)}
+def _field_types(cls: type = SFTRunConfig) -> dict[str, Any]:
+    return {f.name: f.type for f in dataclasses.fields(cls)}
 
 
-def _check_type(name: str, value: Any) -> Any:
+def _check_type(name: str, value: Any, cls: type = SFTRunConfig) -> Any:
     """Coerce ints to floats where a float is expected; reject values of the wrong type, naming the field."""
-    kind = _field_types()[name]
+    kind = _field_types(cls)[name]
     allowed: set[type] = set()
     for part in str(kind).split("|"):
         part = part.strip()
@@ -123,9 +123,9 @@ def _check_type(name: str, value: Any) -> Any:
     return value
 
 
-def build_config(values: dict[str, Any], source: str = "config") -> SFTRunConfig:
-    """A validated config from a mapping; unknown keys get a 'did you mean'."""
-    known = _field_types()
+def build_config(values: dict[str, Any], source: str = "config", cls: type = SFTRunConfig) -> Any:
+    """A validated config (a `cls` dataclass) from a mapping; unknown keys get a 'did you mean'."""
+    known = _field_types(cls)
     out = {}
     for key, value in values.items():
         name = key.replace("-", "_")
@@ -133,8 +133,8 @@ def build_config(values: dict[str, Any], source: str = "config") -> SFTRunConfig
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{source}: unknown key {key!r}{hint}")
-        out[name] = _check_type(name, value)
-    return SFTRunConfig(**out)
+        out[name] = _check_type(name, value, cls)
+    return cls(**out)
 
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:
@@ -150,8 +150,8 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
     return out
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> SFTRunConfig:
-    """Read a YAML recipe (or start from the defaults) and apply `--key value` overrides."""
+def load_config(path: str | Path | None, overrides: list[str] | None = None, cls: type = SFTRunConfig) -> Any:
+    """Read a YAML recipe (or start from the defaults) into a `cls` dataclass and apply `--key value` overrides."""
     values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -164,7 +164,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of keys to values")
         values.update(loaded)
-    build_config(values, str(path or "defaults"))  # report file errors before override errors
+    build_config(values, str(path or "defaults"), cls)  # report file errors before override errors
     values.update(parse_overrides(overrides or []))
-    return build_config(values, "overrides" if overrides else str(path or "defaults"))
+    return build_config(values, "overrides" if overrides else str(path or "defaults"), cls)
 

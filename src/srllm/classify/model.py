@@ -1,0 +1,80 @@
+"""The multi-head risk classifier: one sentence encoder, one linear head per taxonomy category
+plus the learned ``unsafe`` head.
+
+Heads and their classes come from `srllm.taxonomy` (bias 2, toxicity 3, sentiment 3, harm 3) and
+`report.UNSAFE_LEVELS` (2). The sentence vector is the mean of the encoder's token states over the
+attention mask (as all-MiniLM-L6-v2 is trained), followed by dropout and the heads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from srllm.classify.report import HEADS, UNSAFE_HEAD, UNSAFE_LEVELS
+from srllm.taxonomy import LEVELS
+
+
+def head_levels(heads: Sequence[str] = HEADS) -> dict[str, tuple[str, ...]]:
+    """Class names of each head, in logit order."""
+    out = {}
+    for head in heads:
+        if head == UNSAFE_HEAD:
+            out[head] = UNSAFE_LEVELS
+        elif head in LEVELS:
+            out[head] = tuple(LEVELS[head])
+        else:
+            raise ValueError(f"unknown head {head!r}; expected one of {list(HEADS)}")
+    return out
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+class MultiHeadClassifier(nn.Module):
+    """Encoder + mean pooling + one linear head per risk; `forward` returns logits per head."""
+
+    def __init__(self, encoder: nn.Module, levels: Mapping[str, Sequence[str]], dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.levels = {head: tuple(names) for head, names in levels.items()}
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict({head: nn.Linear(hidden, len(names)) for head, names in self.levels.items()})
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **_: Any) -> dict[str, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        pooled = self.dropout(mean_pool(hidden, attention_mask))
+        return {head: layer(pooled) for head, layer in self.heads.items()}
+
+    def freeze_encoder(self) -> None:
+        for parameter in self.encoder.parameters():
+            parameter.requires_grad_(False)
+
+
+class StackedLogits(nn.Module):
+    """The classifier with its head outputs concatenated into one tensor, for ONNX export."""
+
+    def __init__(self, model: MultiHeadClassifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        logits = self.model(input_ids=input_ids, attention_mask=attention_mask)
+        return torch.cat([logits[head] for head in self.model.levels], dim=-1)
+
+
+def split_logits(stacked: Any, levels: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Undo `StackedLogits`: ``{head: logits[:, start:end]}`` for a (batch, total classes) array."""
+    out, start = {}, 0
+    for head, names in levels.items():
+        out[head] = stacked[:, start : start + len(names)]
+        start += len(names)
+    if start != stacked.shape[-1]:
+        raise ValueError(f"logits have {stacked.shape[-1]} columns; the heads need {start}")
+    return out

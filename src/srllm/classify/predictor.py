@@ -1,0 +1,226 @@
+"""`Classifier`: load a trained risk classifier folder and turn texts into `RiskReport`s.
+
+A classifier folder holds ``classifier.json`` (heads and their levels, temperatures, decision
+thresholds, maximum length, metrics), ``tokenizer.json``, and the weights: ``model.onnx`` (the
+shipped form: int8 ONNX Runtime, no torch needed) and/or ``model.safetensors`` (full torch
+weights, written by training). Texts are tokenised with the `tokenizers` library, sorted by length
+and batched with padding to the longest text of each batch (dynamic padding + length bucketing),
+then scored; results come back in input order.
+
+Decisions: binary heads (bias, unsafe) use the threshold stored for them (chosen on dev), other
+heads the most probable calibrated level. Probabilities are temperature-scaled per head.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from srllm.classify.calibration import softmax_t
+from srllm.classify.report import UNSAFE_HEAD, RiskReport
+from srllm.taxonomy import CATEGORIES
+
+CONFIG_FILE = "classifier.json"
+TOKENIZER_FILE = "tokenizer.json"
+ONNX_FILE = "model.onnx"
+TORCH_FILE = "model.safetensors"
+SHIPPED_DIR = "classifier-minilm"
+BACKENDS = ("auto", "onnx", "torch")
+#: For binary heads, which level is "positive" when a threshold is applied.
+POSITIVE_LEVEL = {"bias": "Yes", UNSAFE_HEAD: "Unsafe"}
+
+
+class ClassifierError(RuntimeError):
+    """A classifier folder that cannot be loaded; the message says what is missing."""
+
+
+def shipped_path() -> Path:
+    """The classifier folder that ships inside the package."""
+    return Path(str(resources.files("srllm") / "assets" / SHIPPED_DIR))
+
+
+@dataclass
+class ClassifierConfig:
+    """The contents of ``classifier.json``."""
+
+    levels: dict[str, list[str]]
+    max_length: int = 128
+    encoder: str = "minilm-l6-v2"
+    temperatures: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    dropout: float = 0.1
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, folder: Path) -> ClassifierConfig:
+        path = folder / CONFIG_FILE
+        if not path.is_file():
+            raise ClassifierError(f"{folder}: not a classifier folder (no {CONFIG_FILE}); train one with "
+                                  "`srllm train classifier` or use the shipped one")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        missing = {"levels"} - set(data)
+        if missing:
+            raise ClassifierError(f"{path}: missing field(s) {sorted(missing)}")
+        return cls(**data)
+
+    def write(self, folder: Path) -> None:
+        (folder / CONFIG_FILE).write_text(json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+class _Backend:
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+class _OnnxBackend(_Backend):
+    def __init__(self, path: Path, levels: dict[str, list[str]], threads: int | None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _cpu_count()
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.levels = levels
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        from srllm.classify.model import split_logits
+
+        (stacked,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return split_logits(stacked, self.levels)
+
+
+class _TorchBackend(_Backend):
+    def __init__(self, folder: Path, config: ClassifierConfig, threads: int | None):
+        import torch
+
+        self.model = load_torch_model(folder, config)
+        self.torch = torch
+        if threads:
+            torch.set_num_threads(threads)
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        with self.torch.inference_mode():
+            out = self.model(input_ids=self.torch.from_numpy(input_ids), attention_mask=self.torch.from_numpy(attention_mask))
+        return {head: value.float().numpy() for head, value in out.items()}
+
+
+def load_torch_model(folder: Path, config: ClassifierConfig) -> Any:
+    """The `MultiHeadClassifier` with the folder's torch weights, in eval mode."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel
+
+    from srllm.classify.model import MultiHeadClassifier
+    from srllm.models import resolve
+
+    spec = resolve(config.encoder, kind="encoder")
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(spec.path))
+    model = MultiHeadClassifier(encoder, config.levels, config.dropout)
+    model.load_state_dict(load_file(str(folder / TORCH_FILE)))
+    return model.eval()
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Classifier:
+    """Score texts for every risk head; see the module docstring for the folder layout."""
+
+    def __init__(self, folder: str | os.PathLike[str], backend: str = "auto", threads: int | None = None,
+                 batch_size: int = 64):
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r} is not one of {list(BACKENDS)}")
+        self.config = ClassifierConfig.read(self.folder)
+        self.levels = {head: list(names) for head, names in self.config.levels.items()}
+        if backend == "auto":
+            backend = "onnx" if (self.folder / ONNX_FILE).is_file() else "torch"
+        weights = self.folder / (ONNX_FILE if backend == "onnx" else TORCH_FILE)
+        if not weights.is_file():
+            raise ClassifierError(f"{self.folder}: backend {backend!r} needs {weights.name}, which is not there")
+        self.backend_name = backend
+        self.backend: _Backend = (_OnnxBackend(weights, self.levels, threads) if backend == "onnx"
+                                  else _TorchBackend(self.folder, self.config, threads))
+        self.tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        self.tokenizer.enable_truncation(self.config.max_length)
+        self.tokenizer.no_padding()
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Classifier:
+        """The classifier in `path`, or the shipped one."""
+        return cls(path or shipped_path(), **kwargs)
+
+    # --- scoring ---------------------------------------------------------------------------------
+
+    def logits(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Raw (uncalibrated) logits per head, shape (len(texts), classes), in input order."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        out = {head: np.zeros((len(texts), len(names)), dtype=np.float32) for head, names in self.levels.items()}
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in index)
+            ids = np.zeros((len(index), width), dtype=np.int64)
+            mask = np.zeros((len(index), width), dtype=np.int64)
+            for row, i in enumerate(index):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            for head, value in self.backend.logits(ids, mask).items():
+                out[head][index] = value
+        return out
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Temperature-scaled probabilities per head."""
+        return {head: softmax_t(value, self.config.temperatures.get(head, 1.0))
+                for head, value in self.logits(texts).items()}
+
+    def decide(self, head: str, probs: np.ndarray) -> np.ndarray:
+        """Index of the decided level for each row of one head's probabilities."""
+        names = self.levels[head]
+        if head in self.config.thresholds and head in POSITIVE_LEVEL:
+            positive = names.index(POSITIVE_LEVEL[head])
+            return np.where(probs[:, positive] >= self.config.thresholds[head], positive, 1 - positive)
+        return probs.argmax(axis=-1)
+
+    def predict(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
+        """One `RiskReport` per text; with `explain`, the spans of the words that drove the scores."""
+        texts = list(texts)
+        if not texts:
+            return []
+        probs = self.probabilities(texts)
+        decided = {head: self.decide(head, value) for head, value in probs.items()}
+        reports = []
+        for i, text in enumerate(texts):
+            labels = {c: self.levels[c][int(decided[c][i])] for c in CATEGORIES}
+            unsafe_p = float(probs[UNSAFE_HEAD][i, self.levels[UNSAFE_HEAD].index("Unsafe")])
+            reports.append(RiskReport(
+                text=text,
+                labels=labels,
+                probabilities={h: {n: round(float(p), 6) for n, p in zip(self.levels[h], probs[h][i])} for h in self.levels},
+                unsafe_score=round(unsafe_p, 6),
+                unsafe=bool(decided[UNSAFE_HEAD][i] == self.levels[UNSAFE_HEAD].index("Unsafe")),
+            ))
+        if explain:
+            from srllm.classify.explain import explain_reports
+
+            explain_reports(self, reports)
+        return reports
+
+
+def load_classifier(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Classifier:
+    """The classifier in `path` (a folder written by `srllm train classifier`), or the shipped one."""
+    return Classifier.load(path, **kwargs)
