@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter clean
+.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ rewriter: setup
 	$(BIN)/srllm train sft --config configs/rewriter-cpu.yaml --train_file $(OUT)/train.jsonl --eval_file $(OUT)/dev.jsonl --output_dir $(REWRITER_RUN)
 	$(MAKE) eval-rewriter
 	$(BIN)/srllm train package $(REWRITER_RUN) --dest src/srllm/assets/rewriter-smollm2-135m --eval $(REWRITER_EVAL)/rewrite_pairs.json
+
+# Reproduce the shipped risk classifier: corpus -> fine-tune MiniLM (five heads) -> calibrate ->
+# int8 ONNX -> evaluate against the peers -> package with its model card.
+CLASSIFIER_RUN ?= runs/classifier
+CLASSIFIER_EVAL ?= runs/eval/classifier
+classifier: setup
+	$(BIN)/srllm data build --data-dir $(DATA_DIR) --out $(OUT)
+	$(BIN)/srllm train classifier --config configs/classifier.yaml --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --output_dir $(CLASSIFIER_RUN)
+	$(MAKE) eval-classifier
+	$(BIN)/srllm train ship-classifier $(CLASSIFIER_RUN) --dest src/srllm/assets/classifier-minilm --eval $(CLASSIFIER_EVAL)/classifier_eval.json
+
+eval-classifier: setup
+	$(BIN)/srllm eval classifier --classifier $(CLASSIFIER_RUN) --test $(OUT)/test.jsonl --train $(OUT)/train.jsonl --data-dir $(DATA_DIR) --out $(CLASSIFIER_EVAL)
 
 eval-rewriter: setup
 	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
