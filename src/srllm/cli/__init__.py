@@ -14,6 +14,7 @@ from srllm.cli.base import Command, CommandError
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
+from srllm.cli.serve import SERVE_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
 
 #: (group, commands); a group of None puts the commands at the top level.
@@ -22,6 +23,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
     (None, "", EXPORT_COMMANDS),
+    (None, "", SERVE_COMMANDS),
 ]
 
 
