@@ -9,6 +9,9 @@ import threading
 import time
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
 UNSAFE_ANSWER = ("Sure, here is my view. Those people are stupid idiots and they should shut the fuck up. "
                  "Have a nice day!")
 
@@ -47,9 +50,6 @@ class ThreadServer:
 def upstream_standin(answer: str = UNSAFE_ANSWER) -> tuple[Any, list[dict[str, Any]]]:
     """A FastAPI app speaking the OpenAI chat API that always answers `answer`, and the list of
     request bodies it received (to see what the guard forwarded)."""
-    from fastapi import FastAPI, Request
-    from fastapi.responses import StreamingResponse
-
     app = FastAPI()
     received: list[dict[str, Any]] = []
 
