@@ -35,7 +35,7 @@ def _client(settings: ServeSettings, engine=None) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    yield from _client(ServeSettings(engine="lite", max_texts=8, max_text_chars=500, max_body_bytes=20_000))
+    yield from _client(ServeSettings(engine="lite", max_texts=8, max_text_chars=500, max_message_chars=10_000, max_body_bytes=20_000))
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +172,9 @@ def test_malformed_json_and_other_endpoints(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["error"]["param"] == "input.0"
     r = client.post("/v1/chat/completions", json={"messages": [{"role": "wizard", "content": "hi"}]})
     assert r.status_code == 422 and r.json()["error"]["param"] == "messages.0.role"
+    long = {"messages": [{"role": "user", "content": [{"type": "text", "text": "x" * 15_000}]}]}
+    r = client.post("/v1/chat/completions", json=long)
+    assert r.status_code == 422 and r.json()["error"]["param"] == "messages.0.content"
     assert client.get("/v1/nothing").status_code == 404
 
 
@@ -240,6 +243,8 @@ def test_settings_yaml_env_and_overrides(tmp_path: Path) -> None:
     s = ServeSettings.load(config, env=env, port=9200)
     assert (s.port, s.max_texts, s.preload, s.input_policy, s.token) == (9200, 5, False, "block", "t")
     assert s.public()["token"] == "set"
+    shipped = ServeSettings.load(Path(__file__).resolve().parents[1] / "configs" / "serve.yaml", env={})
+    assert shipped == ServeSettings()  # the example file documents the defaults
     with pytest.raises(ValueError, match="input_policy='maybe'"):
         ServeSettings.load(env={"SRLLM_SERVE_INPUT_POLICY": "maybe"})
     with pytest.raises(ValueError, match="max_texts='many': expected an integer"):

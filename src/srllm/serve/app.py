@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from srllm import __version__
 from srllm.classify.report import RiskReport
 from srllm.serve.engine import Engine, make_engine, to_dict
-from srllm.serve.guard import Guard, Report
+from srllm.serve.guard import Guard, Report, message_text
 from srllm.serve.schemas import (
     ChatRequest,
     ClassifyRequest,
@@ -255,10 +255,11 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
         """An OpenAI chat completion with the input and the output moderated (see `srllm.serve.guard`)."""
         guard: Guard = request.app.state.guard
         for i, message in enumerate(body.messages):
-            text = message.content if isinstance(message.content, str) else ""
-            if len(text) > settings.max_text_chars * 4:
+            text = message_text(message.content)
+            if len(text) > settings.max_message_chars:
                 raise RequestValidationError([{"loc": ("body", "messages", i, "content"), "type": "string_too_long",
-                                               "msg": f"message longer than {settings.max_text_chars * 4} characters"}])
+                                               "msg": f"message longer than {settings.max_message_chars} characters "
+                                                      "(setting max_message_chars)"}])
         if not body.stream:
             result, report = await guard.complete(body)
             return JSONResponse(result, headers={"X-SRLLM-Input": report.header_input(),

@@ -258,6 +258,24 @@ class Guard:
         body["srllm"] = report.to_dict()
         return body, report
 
+    async def _checked_sentences(self, request: ChatRequest, messages: list[dict[str, Any]], report: Report
+                                 ) -> AsyncIterator[tuple[str, dict[str, Any] | None]]:
+        """Each sentence of the answer once checked, with the change made to it (or None)."""
+        buffer, sent = SentenceBuffer(), 0
+
+        async def check(sentence: str) -> tuple[str, dict[str, Any] | None]:
+            nonlocal sent
+            changes = len(report.output["changed"])
+            (text,) = await self.check_sentences([sentence], report, offset=sent)
+            sent += 1
+            return text, report.output["changed"][-1] if len(report.output["changed"]) > changes else None
+
+        async for piece in self._deltas(request, messages):
+            for sentence in buffer.feed(piece):
+                yield await check(sentence)
+        for rest in buffer.flush():
+            yield await check(rest)
+
     async def stream(self, request: ChatRequest, report: Report, messages: list[dict[str, Any]] | None
                      ) -> AsyncIterator[str]:
         """Server-sent events of chunks; a sentence is sent once it has passed the output check."""
@@ -275,29 +293,13 @@ class Guard:
             yield chunk({"content": self.settings.block_message})
             finish = "content_filter"
         else:
-            buffer, sent = SentenceBuffer(), 0
             try:
-                async for piece in self._deltas(request, messages):
-                    for sentences in ([s] for s in buffer.feed(piece)):
-                        changed = len(report.output["changed"])
-                        (text,) = await self.check_sentences(sentences, report, offset=sent)
-                        sent += 1
-                        extra = {"srllm": report.output["changed"][-1]} if len(report.output["changed"]) > changed else None
-                        yield chunk({"content": text}, extra=extra)
-                        if report.output["action"] == "blocked":
-                            finish = "content_filter"
-                            break
-                    if finish == "content_filter":
+                async for text, change in self._checked_sentences(request, messages, report):
+                    yield chunk({"content": text}, extra={"srllm": change} if change else None)
+                    if report.output["action"] == "blocked":
+                        finish = "content_filter"
                         break
-                if finish != "content_filter":
-                    for rest in buffer.flush():
-                        changed = len(report.output["changed"])
-                        (text,) = await self.check_sentences([rest], report, offset=sent)
-                        extra = {"srllm": report.output["changed"][-1]} if len(report.output["changed"]) > changed else None
-                        yield chunk({"content": text}, extra=extra)
-                        if report.output["action"] == "blocked":
-                            finish = "content_filter"
-            except ServeError as exc:  # headers are gone: report the error in the stream
+            except ServeError as exc:  # the headers are gone: report the error in the stream
                 yield f"data: {json.dumps(exc.body())}\n\n"
                 finish = "error"
         yield chunk({}, finish, {"srllm": report.to_dict()})

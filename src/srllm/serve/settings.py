@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class ServeSettings:
     max_body_bytes: int = 1_000_000
     max_texts: int = 64
     max_text_chars: int = 10_000
+    #: characters of one chat message sent to /v1/chat/completions
+    max_message_chars: int = 40_000
     #: seconds a request may wait for its result before 408
     request_timeout_s: float = 30.0
     #: texts waiting in a queue beyond which new requests get 503
@@ -49,7 +51,7 @@ class ServeSettings:
         for name, allowed in (("engine", ENGINES), ("input_policy", INPUT_POLICIES), ("output_policy", OUTPUT_POLICIES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: expected one of {list(allowed)}")
-        for name in ("port", "max_body_bytes", "max_texts", "max_text_chars", "max_queue", "batch_size", "chat_max_tokens"):
+        for name in ("port", "max_body_bytes", "max_texts", "max_text_chars", "max_message_chars", "max_queue", "batch_size", "chat_max_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: must be a positive integer")
         for name in ("request_timeout_s", "upstream_timeout_s"):
@@ -78,9 +80,6 @@ class ServeSettings:
                 values[f.name] = env[key]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**_coerce(values))
-
-    def with_(self, **changes: Any) -> ServeSettings:
-        return replace(self, **_coerce(changes))
 
     def public(self) -> dict[str, Any]:
         """The settings without secrets (for logs and /readyz)."""
