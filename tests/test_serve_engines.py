@@ -71,13 +71,14 @@ def test_offline_guard_on_the_packaged_chat_model() -> None:
     with ThreadServer(create_app(ServeSettings(engine="lite", chat_max_tokens=24))) as server:
         client = openai.OpenAI(base_url=server.url + "/v1", api_key="none", max_retries=0, timeout=300)
         assert [m.id for m in client.models.list()] == ["smollm2-135m-instruct"]
-        messages = [{"role": "user", "content": "Name one colour of the sky."}]
+        messages = [{"role": "user", "content": "Write two short sentences about the sea."}]
         completion = client.chat.completions.create(model="smollm2-135m-instruct", messages=messages)
         assert completion.choices[0].message.content.strip()
         assert completion.model_extra["srllm"]["output"]["action"] in ("checked", "rewritten")
-        text = "".join(c.choices[0].delta.content or "" for c in
-                       client.chat.completions.create(model="smollm2-135m-instruct", messages=messages, stream=True))
+        chunks = list(client.chat.completions.create(model="smollm2-135m-instruct", messages=messages, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
         assert text.strip()
+        assert chunks[-1].model_extra["srllm"]["output"]["sentences"] >= 1
 
 
 def test_cli_loadtest_spawns_a_server_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

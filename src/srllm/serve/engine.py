@@ -13,7 +13,7 @@ Engine methods are synchronous and CPU-bound: the server calls them from one wor
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -43,8 +43,10 @@ class Engine(Protocol):
         """One result per text with ``to_dict()`` giving input, output, decision
         ("unchanged" | "rewritten" | "fallback"), risk_before, risk_after, similarity, spans, timings."""
 
-    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0) -> str:
-        """The assistant's answer to `messages` (OpenAI roles and contents)."""
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+             on_text: Callable[[str], bool] | None = None) -> str:
+        """The assistant's answer to `messages` (OpenAI roles, text contents); when given, `on_text`
+        receives each new piece of the answer as it is generated and stops generation by returning False."""
 
 
 @dataclass
@@ -92,21 +94,61 @@ class LocalChat:
                     raise EngineUnavailableError(f"local chat needs srllm[train] (torch, transformers): {exc}") from exc
                 self._model, self._tokenizer = load_causal_lm(self.model_name)
 
-    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0) -> str:
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+             on_text: Callable[[str], bool] | None = None) -> str:
+        """The answer; `on_text` gets each new piece of text as it is generated and stops the
+        generation by returning False."""
         import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
 
         self.load()
         tok = self._tokenizer
         prompt = tok.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
         ids = tok(prompt, return_tensors="pt", add_special_tokens=False)
         sample = temperature > 0
+        pieces = _Pieces(tok, on_text)
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), pieces.stopped, dtype=torch.bool)
+
         with torch.inference_mode():
             out = self._model.generate(
                 **ids, max_new_tokens=max_tokens, do_sample=sample,
                 temperature=temperature if sample else None, top_p=None, top_k=None,
                 pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+                streamer=pieces if on_text is not None else None, stopping_criteria=StoppingCriteriaList([_Stop()]),
             )
         return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+class _Pieces:
+    """A transformers streamer: decodes the new tokens and hands each new piece of text to `on_text`."""
+
+    def __init__(self, tokenizer: Any, on_text: Callable[[str], bool] | None):
+        self.tokenizer, self.on_text = tokenizer, on_text
+        self.ids: list[int] = []
+        self.sent = 0
+        self.prompt_seen = False
+        self.stopped = False
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # generate() first passes the prompt
+            self.prompt_seen = True
+            return
+        self.ids += value.reshape(-1).tolist()
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if not text.endswith("\ufffd"):  # not in the middle of a multi-byte character
+            self._emit(text)
+
+    def end(self) -> None:
+        self._emit(self.tokenizer.decode(self.ids, skip_special_tokens=True))
+
+    def _emit(self, text: str) -> None:
+        if len(text) > self.sent and self.on_text is not None and not self.stopped:
+            if self.on_text(text[self.sent:]) is False:
+                self.stopped = True
+            self.sent = len(text)
 
 
 class DefaultEngine:
@@ -147,8 +189,9 @@ class DefaultEngine:
         self.load()
         return list(self._pipeline.run(list(texts)))
 
-    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0) -> str:
-        return self._chat.chat(messages, max_tokens, temperature)
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+             on_text: Callable[[str], bool] | None = None) -> str:
+        return self._chat.chat(messages, max_tokens, temperature, on_text)
 
 
 def make_engine(name: str, chat_model: str = "smollm2-135m-instruct") -> Engine:

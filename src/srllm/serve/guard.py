@@ -207,10 +207,11 @@ class Guard:
                                      "finish_reason": "stop"}]}
 
     async def _deltas(self, request: ChatRequest, messages: list[dict[str, Any]]) -> AsyncIterator[str]:
-        """The answer as text pieces: the upstream's stream, or the local answer in one piece."""
+        """The answer as text pieces: the upstream's stream, or the local model's as it generates."""
         if self.client is None:
-            answer, _ = await self._generate(request, messages)
-            yield answer
+            plain = [{"role": m["role"], "content": message_text(m.get("content"))} for m in messages]
+            async for piece in self.service.chat_stream(plain, self._max_tokens(request), request.temperature or 0.0):
+                yield piece
             return
         body = self._upstream_body(request, messages, True)
         try:
@@ -299,8 +300,9 @@ class Guard:
                     if report.output["action"] == "blocked":
                         finish = "content_filter"
                         break
-            except ServeError as exc:  # the headers are gone: report the error in the stream
-                yield f"data: {json.dumps(exc.body())}\n\n"
+            except Exception as exc:  # the headers are gone: report the error in the stream
+                error = exc if isinstance(exc, ServeError) else ServeError(500, f"{type(exc).__name__}: {exc}")
+                yield f"data: {json.dumps(error.body())}\n\n"
                 finish = "error"
         yield chunk({}, finish, {"srllm": report.to_dict()})
         yield "data: [DONE]\n\n"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -151,8 +151,9 @@ class LiteEngine:
             ))
         return outcomes
 
-    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0) -> str:
-        return self._chat.chat(messages, max_tokens, temperature)
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+             on_text: Callable[[str], bool] | None = None) -> str:
+        return self._chat.chat(messages, max_tokens, temperature, on_text)
 
 
 def mask(text: str, spans: Sequence[Span]) -> str:

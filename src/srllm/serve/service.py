@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -97,6 +97,46 @@ class Service:
                              "timeout", code="timeout") from None
         except EngineUnavailableError as exc:
             raise ServeError(503, str(exc), "engine_unavailable", code="engine_unavailable") from None
+
+    async def chat_stream(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float
+                          ) -> AsyncIterator[str]:
+        """The local chat model's answer piece by piece as it is generated (generation runs on the
+        chat thread; it stops when the consumer goes away or the time limit passes)."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+        wanted = True
+
+        def on_text(piece: str) -> bool:
+            loop.call_soon_threadsafe(queue.put_nowait, piece)
+            return wanted
+
+        def work() -> None:
+            try:
+                self.engine.chat(messages, max_tokens, temperature, on_text)
+            except Exception as exc:  # handed to the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        loop.run_in_executor(self.chat_thread, work)
+        deadline = loop.time() + self.settings.upstream_timeout_s
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
+                except asyncio.TimeoutError:
+                    raise ServeError(408, f"local chat generation took longer than {self.settings.upstream_timeout_s}s",
+                                     "timeout", code="timeout") from None
+                if item is done:
+                    return
+                if isinstance(item, EngineUnavailableError):
+                    raise ServeError(503, str(item), "engine_unavailable", code="engine_unavailable")
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            wanted = False
 
     async def _call(self, batcher: MicroBatcher, key: Hashable, texts: Sequence[str]) -> list[Any]:
         if self.load_error is not None:
