@@ -64,18 +64,22 @@ def upstream_standin(answer: str = UNSAFE_ANSWER) -> tuple[Any, list[dict[str, A
         base = {"id": "chatcmpl-standin", "created": 1, "model": body.get("model", "standin")}
         if not body.get("stream"):
             return {**base, "object": "chat.completion",
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                                 "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": 5, "completion_tokens": 20, "total_tokens": 25}}
+
+        def sse(delta: dict[str, Any], finish: str | None) -> str:
+            chunk = {**base, "object": "chat.completion.chunk",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(chunk)}\n\n"
 
         async def events():
             pieces = [w + " " for w in answer.split(" ")]
             pieces[-1] = pieces[-1].rstrip()
-            yield f"data: {json.dumps({**base, 'object': 'chat.completion.chunk', 'choices': [{'index': 0, 'delta': {'role': 'assistant'}, 'finish_reason': None}]})}\n\n"
+            yield sse({"role": "assistant"}, None)
             for piece in pieces:
-                chunk = {**base, "object": "chat.completion.chunk",
-                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-                yield f"data: {json.dumps(chunk)}\n\n"
-            yield f"data: {json.dumps({**base, 'object': 'chat.completion.chunk', 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+                yield sse({"content": piece}, None)
+            yield sse({}, "stop")
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream")

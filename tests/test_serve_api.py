@@ -35,7 +35,8 @@ def _client(settings: ServeSettings, engine=None) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    yield from _client(ServeSettings(engine="lite", max_texts=8, max_text_chars=500, max_message_chars=10_000, max_body_bytes=20_000))
+    yield from _client(ServeSettings(engine="lite", max_texts=8, max_text_chars=500, max_message_chars=10_000,
+                                     max_body_bytes=20_000))
 
 
 @pytest.fixture(scope="module")

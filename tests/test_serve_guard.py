@@ -91,7 +91,8 @@ def test_input_policies(upstream) -> None:
     with _guard(url, input_policy="block") as server:
         n = len(received)
         client = _client(server.url + "/v1")
-        completion = client.chat.completions.create(model="standin", messages=[{"role": "user", "content": UNSAFE_PROMPT}])
+        completion = client.chat.completions.create(model="standin",
+                                                    messages=[{"role": "user", "content": UNSAFE_PROMPT}])
         assert len(received) == n  # never forwarded
         assert completion.choices[0].finish_reason == "content_filter"
         assert completion.model_extra["srllm"]["input"]["action"] == "blocked"
@@ -117,7 +118,8 @@ def test_input_policies(upstream) -> None:
 def test_models_and_unauthorised(guard: str) -> None:
     assert [m.id for m in _client(guard).models.list()] == ["standin"]
     with pytest.raises(openai.AuthenticationError):
-        _client(guard, key="wrong").chat.completions.create(model="standin", messages=[{"role": "user", "content": "hi"}])
+        _client(guard, key="wrong").chat.completions.create(model="standin",
+                                                            messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.UnprocessableEntityError):
         _client(guard).chat.completions.create(model="standin", messages=[])
 

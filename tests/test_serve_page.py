@@ -19,7 +19,8 @@ from _serve import ThreadServer  # noqa: E402
 from srllm.serve.app import create_app  # noqa: E402
 from srllm.serve.settings import ServeSettings  # noqa: E402
 
-SCREENSHOT_DIR = Path(os.environ.get("SRLLM_SCREENSHOT_DIR", Path(__file__).resolve().parents[1] / "build" / "screenshots"))
+SCREENSHOT_DIR = Path(os.environ.get("SRLLM_SCREENSHOT_DIR",
+                                    Path(__file__).resolve().parents[1] / "build" / "screenshots"))
 UNSAFE = "You are a stupid idiot, and women are too emotional to be engineers."
 
 

@@ -234,7 +234,9 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
         check_texts(texts, settings, "input")
         reports = await service.classify(texts, explain=True)
         flagged = [i for i, r in enumerate(reports) if r.unsafe]
-        rewrites = dict(zip(flagged, await service.rewrite([texts[i] for i in flagged]))) if body.rewrite and flagged else {}
+        rewrites: dict[int, Any] = {}
+        if body.rewrite and flagged:
+            rewrites = dict(zip(flagged, await service.rewrite([texts[i] for i in flagged])))
         results = []
         for i, report in enumerate(reports):
             flags, scores = _category_scores(report)

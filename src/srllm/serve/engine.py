@@ -175,7 +175,8 @@ class DefaultEngine:
                 from srllm.rewrite import SafetyPipeline
             except ImportError as exc:
                 raise EngineUnavailableError(
-                    f"the default engine needs srllm.classify.load_classifier and srllm.rewrite.SafetyPipeline ({exc}); "
+                    "the default engine needs srllm.classify.load_classifier and srllm.rewrite.SafetyPipeline "
+                    f"({exc}); "
                     "use --engine lite meanwhile"
                 ) from exc
             self._classifier = load_classifier()

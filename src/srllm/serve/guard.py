@@ -197,7 +197,8 @@ class Guard:
     async def _generate(self, request: ChatRequest, messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
         """The answer text and the upstream's response body (a synthesised one for local chat)."""
         if self.client is not None:
-            body = (await self._upstream("POST", "chat/completions", self._upstream_body(request, messages, False))).json()
+            response = await self._upstream("POST", "chat/completions", self._upstream_body(request, messages, False))
+            body = response.json()
             return message_text(body["choices"][0]["message"].get("content")), body
         plain = [{"role": m["role"], "content": message_text(m.get("content"))} for m in messages]
         answer = await self.service.chat(plain, self._max_tokens(request), request.temperature or 0.0)

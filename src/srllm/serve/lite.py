@@ -39,7 +39,8 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _three_levels(levels: tuple[str, str, str], p: float, mid: float = 0.5, high: float = 0.8) -> tuple[str, dict[str, float]]:
+def _three_levels(levels: tuple[str, str, str], p: float, mid: float = 0.5, high: float = 0.8
+                  ) -> tuple[str, dict[str, float]]:
     """A score in [0, 1] as a level and a distribution over three ordered levels."""
     h = min(1.0, max(0.0, (p - mid) / (1.0 - mid)))
     probs = {levels[0]: 1.0 - p, levels[1]: p * (1.0 - h), levels[2]: p * h}

@@ -122,7 +122,8 @@ async def run_load(url: str, scenarios: list[Scenario], duration_s: float, token
     clients = sum(s.clients for s in scenarios)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout_s, trust_env=False) as client:
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout_s,
+                                 trust_env=False) as client:
         started = time.perf_counter()
         deadline = started + duration_s
         return list(await asyncio.gather(*(_run_scenario(client, s, deadline, started) for s in scenarios)))
@@ -173,7 +174,8 @@ class SpawnedServer:
 
 
 def format_table(results: list[ScenarioResult]) -> str:
-    head = f"{'endpoint':<16}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
+    head = (f"{'endpoint':<16}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>10}"
+            f"{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     rows = [head, "-" * len(head)]
     for r in results:
         rows.append(f"{r.path:<16}{r.clients:>8}{r.requests:>10}{r.errors:>8}{r.requests_per_s:>10.1f}"

@@ -8,8 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ClassifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["Have a nice day"], "explain": True}]})
-    texts: list[str] = Field(min_length=1, description="texts to score (at most max_texts, each at most max_text_chars)")
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"texts": ["Have a nice day"], "explain": True}]})
+    texts: list[str] = Field(min_length=1,
+                             description="texts to score (at most max_texts, each at most max_text_chars)")
     explain: bool = Field(False, description="also return the character spans of the words that drove the scores")
 
 

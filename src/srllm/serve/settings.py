@@ -48,10 +48,12 @@ class ServeSettings:
     block_message: str = "I can't help with that request as written. Please rephrase it respectfully."
 
     def __post_init__(self) -> None:
-        for name, allowed in (("engine", ENGINES), ("input_policy", INPUT_POLICIES), ("output_policy", OUTPUT_POLICIES)):
+        choices = (("engine", ENGINES), ("input_policy", INPUT_POLICIES), ("output_policy", OUTPUT_POLICIES))
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: expected one of {list(allowed)}")
-        for name in ("port", "max_body_bytes", "max_texts", "max_text_chars", "max_message_chars", "max_queue", "batch_size", "chat_max_tokens"):
+        for name in ("port", "max_body_bytes", "max_texts", "max_text_chars", "max_message_chars", "max_queue",
+                     "batch_size", "chat_max_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: must be a positive integer")
         for name in ("request_timeout_s", "upstream_timeout_s"):
