@@ -84,12 +84,16 @@ class LoadTest(Command):
         try:
             with server as spawned:
                 url = args.url or spawned.url
+                cpu_before = spawned.cpu_seconds() if spawned else None
                 results = asyncio.run(run_load(url, scenarios, args.duration, token=args.token))
+                cpu_after = spawned.cpu_seconds() if spawned else None
         except (ValueError, RuntimeError, TimeoutError) as exc:
             raise CommandError(str(exc), exit_code=1) from None
         print(format_table(results))
+        server_cpu = round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None
         data = report(results, url=url, engine=args.load_engine if args.url is None else None,
-                      duration_s=args.duration)
+                      duration_s=args.duration, server_cpu_s=server_cpu)
+        print(f"machine: {data['machine']}; server CPU seconds during the test: {server_cpu}")
         if args.out is not None:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -163,6 +163,16 @@ class SpawnedServer:
         self.__exit__()
         raise TimeoutError(f"server not ready within {self.ready_timeout_s}s")
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU seconds the server process has used so far (Linux), else None."""
+        if self.process is None:
+            return None
+        try:
+            fields = open(f"/proc/{self.process.pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def __exit__(self, *exc: Any) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -183,6 +193,16 @@ def format_table(results: list[ScenarioResult]) -> str:
     return "\n".join(rows)
 
 
+def machine() -> dict[str, Any]:
+    """The CPUs this process may use and the load average: context for the figures."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 0
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"cpus": cpus, "load_average_1m": round(load[0], 2) if load else None}
+
+
 def report(results: list[ScenarioResult], **context: Any) -> dict[str, Any]:
-    return {**context, "scenarios": [asdict(r) for r in results],
+    return {**context, "machine": machine(), "scenarios": [asdict(r) for r in results],
             "total_errors": sum(r.errors for r in results)}
