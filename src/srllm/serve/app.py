@@ -216,7 +216,7 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
         """Risk labels and calibrated scores per taxonomy category, and (explain) the words behind them."""
         check_texts(body.texts, settings)
         reports = await service.classify(body.texts, explain=body.explain)
-        return ClassifyResponse(engine=engine.name, results=[r.to_dict() for r in reports])
+        return ClassifyResponse(engine=engine.name, results=[to_dict(r) for r in reports])
 
     @api.post("/rewrite", response_model=RewriteResponse, tags=["moderation"])
     async def rewrite(body: RewriteRequest) -> RewriteResponse:
@@ -241,7 +241,7 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
         for i, report in enumerate(reports):
             flags, scores = _category_scores(report)
             results.append(ModerationResult(flagged=report.unsafe, categories=flags, category_scores=scores,
-                                            report=report.to_dict(),
+                                            report=to_dict(report),
                                             rewrite=to_dict(rewrites[i]) if i in rewrites else None))
         return ModerateResponse(id=f"modr-{uuid.uuid4().hex}", engine=engine.name, results=results)
 

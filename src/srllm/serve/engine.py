@@ -63,13 +63,27 @@ class RewriteOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"input": self.input, "output": self.output, "decision": self.decision,
+                "risk_before": report_dict(self.risk_before),
+                "risk_after": report_dict(self.risk_after) if self.risk_after is not None else None,
+                "similarity": self.similarity, "spans": [vars(span).copy() for span in self.spans],
+                "timings": dict(self.timings)}
+
+
+def report_dict(report: RiskReport) -> dict[str, Any]:
+    """`RiskReport.to_dict()` without `dataclasses.asdict`'s deep copy (the hot path of the server)."""
+    return {"text": report.text, "labels": dict(report.labels),
+            "probabilities": {head: dict(p) for head, p in report.probabilities.items()},
+            "unsafe_score": report.unsafe_score, "unsafe": report.unsafe,
+            "spans": [vars(span).copy() for span in report.spans], "annotation": report.annotation}
 
 
 def to_dict(result: Any) -> dict[str, Any]:
     """A result object (RiskReport, RewriteResult, ...) or mapping as a JSON-able dict."""
     if isinstance(result, dict):
         return result
+    if type(result) is RiskReport:
+        return report_dict(result)
     if hasattr(result, "to_dict"):
         return result.to_dict()
     return asdict(result)
