@@ -122,6 +122,9 @@ def test_models_and_unauthorised(guard: str) -> None:
                                                             messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.UnprocessableEntityError):
         _client(guard).chat.completions.create(model="standin", messages=[])
+    with pytest.raises(openai.UnprocessableEntityError, match="n=1"):
+        _client(guard).chat.completions.create(model="standin", n=2, stream=True,
+                                               messages=[{"role": "user", "content": "hi"}])
 
 
 def test_unreachable_upstream_is_503() -> None:

@@ -262,6 +262,9 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
                 raise RequestValidationError([{"loc": ("body", "messages", i, "content"), "type": "string_too_long",
                                                "msg": f"message longer than {settings.max_message_chars} characters "
                                                       "(setting max_message_chars)"}])
+        if body.stream and (body.model_extra or {}).get("n", 1) != 1:
+            raise RequestValidationError([{"loc": ("body", "n"), "type": "value_error",
+                                           "msg": "the guard streams one choice: use n=1 with stream=true"}])
         if not body.stream:
             result, report = await guard.complete(body)
             return JSONResponse(result, headers={"X-SRLLM-Input": report.header_input(),

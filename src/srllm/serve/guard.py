@@ -251,12 +251,19 @@ class Guard:
         messages = await self.check_input(request, report)
         if messages is None:
             return self._refusal(request, report), report
-        answer, body = await self._generate(request, messages)
-        checked = "".join(await self.check_sentences(split_sentences(answer), report))
-        choice = body["choices"][0]
-        choice["message"] = {**choice.get("message", {}), "role": "assistant", "content": checked}
-        if report.output["action"] == "blocked":
-            choice["finish_reason"] = "content_filter"
+        _, body = await self._generate(request, messages)
+        sentences = 0
+        for choice in body.get("choices", []):  # every choice when the request asked for n > 1
+            message = choice.get("message") or {}
+            answer = message_text(message.get("content"))
+            if not answer:
+                continue
+            before = len(report.output["changed"])
+            checked = "".join(await self.check_sentences(split_sentences(answer), report, offset=sentences))
+            sentences = report.output["sentences"]
+            choice["message"] = {**message, "role": "assistant", "content": checked}
+            if any(c["decision"] == "blocked" for c in report.output["changed"][before:]):
+                choice["finish_reason"] = "content_filter"
         body["srllm"] = report.to_dict()
         return body, report
 
