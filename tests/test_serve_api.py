@@ -72,6 +72,13 @@ def test_health_ready_docs_and_page(client: TestClient) -> None:
     assert "<script" in page.text and "http" not in page.text.split("<script")[0].replace('href="data:,"', "")
 
 
+def test_lazy_loading_without_preload() -> None:
+    with TestClient(create_app(ServeSettings(preload=False))) as c:
+        assert c.get("/readyz").json()["status"] == "lazy"
+        assert c.post("/v1/classify", json={"texts": [SAFE]}).status_code == 200
+        assert c.get("/readyz").json()["status"] == "ready"
+
+
 def test_readyz_reports_a_failed_load() -> None:
     class Broken(LiteEngine):
         def load(self) -> None:

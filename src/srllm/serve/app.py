@@ -195,10 +195,12 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
 
     @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
     async def readyz() -> Any:
-        """200 once the engine's models are loaded; 503 while loading or after a failed load."""
+        """200 once the engine's models are loaded (or with preload off); 503 while loading or after a failed load."""
         if service.load_error:
             return JSONResponse(Health(status="error", engine=engine.name, detail=service.load_error).model_dump(),
                                 status_code=503)
+        if not service.ready and not settings.preload:
+            return Health(status="lazy", engine=engine.name, detail="models load on the first request (preload off)")
         if not service.ready:
             return JSONResponse(Health(status="loading", engine=engine.name).model_dump(), status_code=503)
         return Health(status="ready", engine=engine.name)
