@@ -12,6 +12,7 @@ Engine methods are synchronous and CPU-bound: the server calls them from one wor
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -194,7 +195,8 @@ class DefaultEngine:
                     "use --engine lite meanwhile"
                 ) from exc
             self._classifier = load_classifier()
-            self._pipeline = SafetyPipeline.load()
+            shares = "classifier" in inspect.signature(SafetyPipeline.load).parameters
+            self._pipeline = SafetyPipeline.load(classifier=self._classifier) if shares else SafetyPipeline.load()
 
     def classify(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
         self.load()
@@ -202,7 +204,8 @@ class DefaultEngine:
 
     def rewrite(self, texts: Sequence[str]) -> list[Any]:
         self.load()
-        return list(self._pipeline.run(list(texts)))
+        run_many = getattr(self._pipeline, "run_many", None)  # run(texts) in the first interface sketch
+        return list(run_many(list(texts)) if run_many is not None else self._pipeline.run(list(texts)))
 
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
              on_text: Callable[[str], bool] | None = None) -> str:

@@ -47,14 +47,19 @@ class RiskReportOut(BaseModel):
 
 
 class RewriteResultOut(BaseModel):
-    """The safety pipeline's `RewriteResult` as JSON (extra fields of an engine are kept)."""
+    """The safety pipeline's `RewriteResult` as JSON (extra fields of an engine are kept).
+
+    ``decision``: the text was left as it was ("unchanged", "kept"), rewritten ("rewritten"), or no
+    rewrite passed the checks ("fallback", "fell_back"). ``risk_before`` / ``risk_after``: a
+    `RiskReport` or the pipeline's summary of one (both carry ``unsafe``, ``unsafe_score``, ``labels``).
+    """
 
     model_config = ConfigDict(extra="allow")
     input: str
     output: str
-    decision: Literal["unchanged", "rewritten", "fallback"]
-    risk_before: RiskReportOut | None = None
-    risk_after: RiskReportOut | None = None
+    decision: str
+    risk_before: dict[str, Any] | None = None
+    risk_after: dict[str, Any] | None = None
     similarity: float | None = None
     spans: list[SpanOut] = []
     timings: dict[str, Any] = {}
