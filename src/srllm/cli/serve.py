@@ -21,7 +21,7 @@ class Serve(Command):
         parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
         parser.add_argument("--engine", choices=("default", "lite"), default=None,
                             help="default: trained classifier + safety pipeline; "
-                                 "lite: profanity-check + VADER (default lite)")
+                                 "lite: profanity-check + VADER (default: default)")
         parser.add_argument("--upstream-url", default=None,
                             help="OpenAI-compatible base URL the guard forwards to (e.g. http://127.0.0.1:9000/v1); "
                                  "default: the local SmolLM2 chat model")

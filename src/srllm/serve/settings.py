@@ -21,7 +21,8 @@ class ServeSettings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    engine: str = "lite"
+    #: "default" (trained classifier + safety pipeline) or "lite" (profanity-check + VADER)
+    engine: str = "default"
     #: bearer token required on /v1/* when set (the page asks for it); None: open
     token: str | None = None
     max_body_bytes: int = 1_000_000
