@@ -72,6 +72,7 @@ class LoadTest(Command):
     def run(self, args: argparse.Namespace) -> int:
         import asyncio
         import contextlib
+        import time
 
         from srllm.serve.loadtest import Scenario, SpawnedServer, format_table, report, run_load
 
@@ -85,15 +86,17 @@ class LoadTest(Command):
             with server as spawned:
                 url = args.url or spawned.url
                 cpu_before = spawned.cpu_seconds() if spawned else None
+                client_before = time.process_time()
                 results = asyncio.run(run_load(url, scenarios, args.duration, token=args.token))
+                client_cpu = round(time.process_time() - client_before, 2)
                 cpu_after = spawned.cpu_seconds() if spawned else None
         except (ValueError, RuntimeError, TimeoutError) as exc:
             raise CommandError(str(exc), exit_code=1) from None
         print(format_table(results))
         server_cpu = round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None
         data = report(results, url=url, engine=args.load_engine if args.url is None else None,
-                      duration_s=args.duration, server_cpu_s=server_cpu)
-        print(f"machine: {data['machine']}; server CPU seconds during the test: {server_cpu}")
+                      duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu)
+        print(f"machine: {data['machine']}; CPU seconds during the test: server {server_cpu}, clients {client_cpu}")
         if args.out is not None:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
