@@ -51,12 +51,12 @@ def test_non_streaming_rewrites_unsafe_upstream_answer(guard: str) -> None:
     assert "idiots" not in answer and "fuck" not in answer
     assert answer.startswith("Sure, here is my view.") and answer.endswith("Have a nice day!")
     report = completion.model_extra["srllm"]
-    assert report["input"]["action"] == "passed" and not report["input"]["unsafe"]
+    assert report["input"]["action"] == "checked" and not report["input"]["unsafe"]
     assert report["output"]["action"] == "rewritten" and report["output"]["sentences"] == 3
     (changed,) = report["output"]["changed"]
     assert changed["sentence"] == 1 and "idiots" in changed["original"]
     assert raw.headers["x-srllm-output"] == "rewritten; changed=1/3"
-    assert raw.headers["x-srllm-input"] == "passed"
+    assert raw.headers["x-srllm-input"] == "checked"
     assert completion.usage.total_tokens == 25  # the upstream's body is kept
 
 
@@ -106,7 +106,7 @@ def test_input_policies(upstream) -> None:
         assert received[n]["messages"][-1]["content"] == UNSAFE_PROMPT
         assert completion.choices[0].message.content == UNSAFE_ANSWER
         report = completion.model_extra["srllm"]
-        assert report["input"]["unsafe"] and report["input"]["labels"]["toxicity"] != "No"
+        assert report["input"]["action"] == "passed" and report["input"]["unsafe"] and report["input"]["labels"]["toxicity"] != "No"
         assert report["output"]["action"] == "passed"
     with _guard(url, output_policy="block") as server:
         completion = _client(server.url + "/v1").chat.completions.create(

@@ -7,7 +7,8 @@ engine's local chat model) is split into sentences; each unsafe sentence is rewr
 ``rewrite``), or the whole answer is replaced by the refusal (``block``), or labelled (``pass``).
 With ``stream: true`` a sentence is sent only after it has passed the check.
 
-What changed is reported in the ``srllm`` field of the response (of the last chunk when
+Actions: ``none`` (nothing to check), ``checked`` (safe), ``passed`` (unsafe, let through by
+policy), ``rewritten``, ``blocked``. What changed is reported in the ``srllm`` field of the response (of the last chunk when
 streaming) and in the ``X-SRLLM-Input`` / ``X-SRLLM-Output`` headers (input only when streaming).
 """
 
@@ -118,8 +119,8 @@ class Guard:
         if not text.strip():
             return messages
         (risk,) = await self.service.classify([text])
-        report.input = {"action": "passed", "unsafe": risk.unsafe, "unsafe_score": risk.unsafe_score,
-                        "labels": risk.labels}
+        report.input = {"action": "passed" if risk.unsafe else "checked", "unsafe": risk.unsafe,
+                        "unsafe_score": risk.unsafe_score, "labels": risk.labels}
         if not risk.unsafe:
             return messages
         policy = self.settings.input_policy
