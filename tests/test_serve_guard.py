@@ -106,7 +106,8 @@ def test_input_policies(upstream) -> None:
         assert received[n]["messages"][-1]["content"] == UNSAFE_PROMPT
         assert completion.choices[0].message.content == UNSAFE_ANSWER
         report = completion.model_extra["srllm"]
-        assert report["input"]["action"] == "passed" and report["input"]["unsafe"] and report["input"]["labels"]["toxicity"] != "No"
+        assert report["input"]["action"] == "passed" and report["input"]["unsafe"]
+        assert report["input"]["labels"]["toxicity"] != "No"
         assert report["output"]["action"] == "passed"
     with _guard(url, output_policy="block") as server:
         completion = _client(server.url + "/v1").chat.completions.create(
