@@ -8,8 +8,9 @@ engine's local chat model) is split into sentences; each unsafe sentence is rewr
 With ``stream: true`` a sentence is sent only after it has passed the check.
 
 Actions: ``none`` (nothing to check), ``checked`` (safe), ``passed`` (unsafe, let through by
-policy), ``rewritten``, ``blocked``. What changed is reported in the ``srllm`` field of the response (of the last chunk when
-streaming) and in the ``X-SRLLM-Input`` / ``X-SRLLM-Output`` headers (input only when streaming).
+policy), ``rewritten``, ``blocked``. What changed is reported in the ``srllm`` field of the
+response (of the last chunk when streaming; a chunk whose sentence was changed carries that change)
+and in the ``X-SRLLM-Input`` / ``X-SRLLM-Output`` headers (input only when streaming).
 """
 
 from __future__ import annotations
