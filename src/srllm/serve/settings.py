@@ -41,6 +41,7 @@ class ServeSettings:
     # --- the OpenAI-compatible guard
     upstream_url: str | None = None
     upstream_api_key: str | None = None
+    #: seconds for the upstream's answer, and for the local chat model's (its first use loads it)
     upstream_timeout_s: float = 60.0
     chat_model: str = "smollm2-135m-instruct"
     chat_max_tokens: int = 128
