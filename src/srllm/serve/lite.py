@@ -14,7 +14,8 @@ Scores come from two real, packaged models and one lexicon, no neural network:
 * unsafe: ``max(p_tox, P(bias), harm) * P(Negative)`` >= 0.5, the paper's rule (a risk AND negative).
 
 The rewrite masks the words that drove the score (toxic words and words of strongly negative
-valence), re-scores, and falls back to a fixed notice when the masked text is still unsafe.
+valence), re-scores, and falls back to a fixed notice when the masked text is still unsafe or
+keeps fewer than 3 words or under half of them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from srllm.serve.engine import LocalChat, RewriteOutcome
 WORD = re.compile(r"[A-Za-z][A-Za-z'*@$-]*")
 TOXIC_WORD = 0.5  #: per-word profanity probability from which a word is highlighted and masked
 NEGATIVE_WORD = -1.5  #: VADER valence at or below which a word is highlighted and masked
+MIN_WORDS, MIN_KEPT = 3, 0.5  #: a masked text with fewer words, or under this share of them, falls back
 FALLBACK = "[This text was withheld: it could not be rewritten into a safe form.]"
 
 
@@ -143,7 +145,8 @@ class LiteEngine:
                 output, decision, risk_after = report.text, "unchanged", None
             else:
                 risk_after = after[i]
-                ok = not risk_after.unsafe and len(WORD.findall(masked[i])) >= 2
+                kept = len(WORD.findall(masked[i]))
+                ok = not risk_after.unsafe and kept >= MIN_WORDS and kept >= MIN_KEPT * len(WORD.findall(report.text))
                 output, decision = (masked[i], "rewritten") if ok else (FALLBACK, "fallback")
             outcomes.append(RewriteOutcome(
                 input=report.text, output=output, decision=decision, risk_before=report, risk_after=risk_after,
