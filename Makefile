@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier clean
+.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier serve loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ eval-classifier: setup
 
 eval-rewriter: setup
 	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
+
+serve: setup
+	$(BIN)/srllm serve --engine lite
+
+# Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
+loadtest: setup
+	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
 
 clean:
 	rm -rf build .pytest_cache
