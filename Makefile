@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier serve loadtest clean
+.PHONY: setup browser run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier serve loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ run: setup
 	$(BIN)/srllm data build --data-dir $(DATA_DIR) --out $(OUT) --format csv --format parquet
 	$(BIN)/srllm data stats $(OUT)/train.jsonl
 
-test: setup
+# The web page's browser test drives Debian's chromium (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; } || \
+	  echo "warning: could not install chromium; the browser test will skip" >&2
+
+test: setup browser
 	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-all: setup
@@ -64,7 +70,13 @@ serve: setup
 	$(BIN)/srllm serve --engine lite
 
 # Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
-loadtest: setup
+load# The web page's browser test drives Debian's chromium (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; } || \
+	  echo "warning: could not install chromium; the browser test will skip" >&2
+
+test: setup browser
 	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
 
 clean:

@@ -86,6 +86,9 @@ class _OnnxBackend(_Backend):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or _cpu_count()
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: on a shared CPU (a server next to a generator,
+        # batch jobs next to training) spinning threads steal the cores the other work needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.levels = levels
 
