@@ -1,5 +1,5 @@
 """Ship a trained classifier: copy its inference files (int8 ONNX, tokenizer, config) into a folder
-of the package and write a model card from its run record and evaluation."""
+of the package and write a model card (and EVALUATION.md) from its run record and evaluation."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size
         f"- Calibration on dev: temperatures {config.temperatures}; thresholds {config.thresholds}.",
         f"- Shipped weights: int8 ONNX (dynamic per-channel quantisation), {size_mb:.1f} MB; agreement with fp32 torch "
         f"on {info.get('onnx', {}).get('check_texts', 0)} dev texts: {info.get('onnx', {}).get('label_agreement')}.",
-        f"- Training: {perf['loop_seconds']} s on {info.get('host', {}).get('cpu_count', '?')} CPU cores "
-        f"({perf['tokens_per_second']} tokens/s), peak RSS {perf['peak_rss_mib']} MiB, energy "
-        f"{energy['energy_kwh']:.4g} kWh, {energy['carbon_kgco2e']:.4g} kgCO2e ({energy['method']}).",
+        f"- Training: {perf['loop_seconds']} s on CPU ({cfg['threads'] or 'all'} torch thread(s); "
+        f"{perf['tokens_per_second']} tokens/s), peak RSS {perf['peak_rss_mib']} MiB, energy "
+        f"{energy['energy_kwh']:.4g} kWh, {energy['carbon_kgco2e']:.4g} kgCO2e (CPU: {energy['method'].get('cpu')}).",
         f"- Reproduce: `srllm train classifier --config configs/classifier.yaml` (git {info.get('git', {}).get('commit', '?')}).",
     ]
     if evaluation:
@@ -67,5 +67,9 @@ def package_classifier(run_dir: str | Path, dest: str | Path, evaluation: str | 
         shutil.copyfile(run_dir / name, dest / name)
     config = ClassifierConfig.read(dest)
     result = json.loads(Path(evaluation).read_text()) if evaluation else None
+    if result:
+        from srllm.classify.evaluate import to_markdown
+
+        (dest / "EVALUATION.md").write_text(to_markdown(result), encoding="utf-8")
     (dest / "MODEL_CARD.md").write_text(model_card(config, result, (dest / ONNX_FILE).stat().st_size / 1e6), encoding="utf-8")
     return dest
