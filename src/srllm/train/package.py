@@ -71,8 +71,11 @@ def model_card(run: dict[str, Any], weights: Path, evaluation: dict[str, Any] | 
         f"batch {config['per_device_train_batch_size']}, max length {config['max_length']}, weight decay "
         f"{config['weight_decay']}, max grad norm {config['max_grad_norm']}, eval and checkpoint every "
         f"{config['eval_steps']} steps, early stopping after {config['early_stopping_patience']}, seed {config['seed']}.",
-        f"- Run: {training['global_step']} steps, best dev loss {training['best_eval_loss']:.4f} "
-        f"({training['best_checkpoint']}), wall time {perf['wall_s'] / 60:.1f} min on "
+        f"- Run: {training['global_step']} steps ({training['global_step'] * config['per_device_train_batch_size'] * config['gradient_accumulation_steps']} "
+        f"examples seen), best dev loss {training['best_eval_loss']:.4f} ({training['best_checkpoint']})"
+        + (f", resumed from {Path(training['resumed_from']).name} (time and energy below cover the resumed part only)"
+           if training.get("resumed_from") else "")
+        + f", wall time {perf['wall_s'] / 60:.1f} min on "
         f"{run['model_details']['device']}, {perf['train_tokens_per_s']} tokens/s, peak RSS {perf['peak_rss_mib']} MiB.",
         f"- Energy {energy['energy_kwh']:.5f} kWh, carbon {energy['carbon_kgco2e']:.5f} kgCO2e at "
         f"{energy['intensity_kgco2e_per_kwh']} kgCO2e/kWh; CPU {energy['method'].get('cpu')}.",
