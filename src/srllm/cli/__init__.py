@@ -14,6 +14,7 @@ from srllm.cli.base import Command, CommandError
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
+from srllm.cli.rewrite import REWRITE_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
 
 #: (group, commands); a group of None puts the commands at the top level.
@@ -21,6 +22,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
+    (None, "", REWRITE_COMMANDS),
     (None, "", EXPORT_COMMANDS),
 ]
 
