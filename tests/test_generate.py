@@ -151,3 +151,15 @@ def test_adapter_loads_with_its_run_file(smollm2, model_cache: Path, tmp_path: P
     assert "</s>" in rewriter.stops
     out = rewriter.rewrite(TEXTS[:2])
     assert len(out) == 2 and all(isinstance(o, str) and "</s>" not in o for o in out)
+
+
+@needs_smollm2
+def test_sampled_candidates_are_seeded(smollm2):
+    model, tokenizer = smollm2
+    rewriter = Rewriter(model, tokenizer, max_new_tokens=6)
+    first = rewriter.candidates(TEXTS[:2], n=3, seed=7)
+    assert len(first) == 2 and all(len(c) == 3 and all(isinstance(o, str) for o in c) for c in first)
+    assert rewriter.candidates(TEXTS[:2], n=3, seed=7) == first
+    assert rewriter.last_stats["decoding"].startswith("sampled")
+    with pytest.raises(ValueError, match="temperature > 0"):
+        rewriter.candidates(TEXTS[:1], n=2, temperature=0)
