@@ -94,7 +94,7 @@ def test_fallback_without_candidates_and_withholding_when_no_span_helps():
 
     result = SafetyPipeline(NoSpans(), rewriter, overlap_similarity, PipelineConfig(candidates=0)).run("what an idiot")
     assert result.decision == FELL_BACK and result.output == WITHHELD and "no flagged spans" in result.reasons[0]
-    assert result.segments == [] and result.risk_after["unsafe"] is False
+    assert result.segments == [] and result.risk_after is None
 
 
 # --- the input is data, never instructions -------------------------------------------------------

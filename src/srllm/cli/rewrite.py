@@ -93,7 +93,8 @@ def format_result(result: Any, color: bool = False) -> str:
     if result.decision != "kept":
         lines.append(f"rewrite   : {result.output}")
         sim = f" · similarity {result.similarity:.2f}" if result.similarity is not None else ""
-        lines.append(f"after     : {_risk_line(result.risk_after)}{sim}")
+        after = _risk_line(result.risk_after) if result.risk_after else "nothing of the text kept to score"
+        lines.append(f"after     : {after}{sim}")
     for warning in result.warnings:
         lines.append(f"note      : {warning}")
     lines.append(f"time      : {result.timings.get('total_s', 0.0):.2f} s")

@@ -16,7 +16,7 @@ For each text (each chunk of a long text, see `srllm.rewrite.text`):
    (passes, benign, similarity) is kept when it passes.
 5. Fall back: when nothing passes, the flagged spans are masked (``[…]``) or removed; when there
    are no spans or the edit is still judged unsafe, the chunk is withheld
-   (``[removed: unsafe content]``). The decision is ``fell_back`` and the reason says which.
+   (``[removed]``). The decision is ``fell_back`` and the reason says which.
 
 Non-English chunks are never sent to the English rewriter: unsafe ones get the fallback, with a
 warning. Empty or whitespace-only input is returned as is without calling any model.
@@ -260,17 +260,17 @@ class SafetyPipeline:
         if not unsafe:
             return
         edited = [edit_spans(w.text, [(s.start, s.end) for s in w.spans], mode) if w.spans else "" for w in unsafe]
-        candidates = [e if e.strip() else WITHHELD for e in edited] + [WITHHELD]
-        reports = self.classifier.predict(candidates, explain=False)
-        withheld_report = reports[-1]
+        scored = [e for e in edited if e.strip()]
+        verdicts = iter(self.classifier.predict(scored, explain=False) if scored else [])
+        reports = [next(verdicts) if e.strip() else None for e in edited]
         for w, edit, report in zip(unsafe, edited, reports):
             why = w.failure or "no rewrite"
             w.decision = FELL_BACK
-            if edit.strip() and not report.unsafe:
+            if report is not None and not report.unsafe:
                 w.output, w.fallback, w.risk_after = edit, mode, risk_summary(report)
                 w.reason = f"{why}; {'masked' if mode == 'mask' else 'removed'} {len(w.spans)} flagged span(s)"
             else:
-                w.output, w.fallback, w.risk_after = WITHHELD, "withheld", risk_summary(withheld_report)
+                w.output, w.fallback, w.risk_after = WITHHELD, "withheld", None  # nothing of the text left to score
                 problem = "no flagged spans" if not w.spans else "still unsafe after editing the flagged spans"
                 w.reason = f"{why}; {problem}: withheld"
         sims = self.similarity([w.text for w in unsafe], [w.output for w in unsafe])

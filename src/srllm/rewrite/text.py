@@ -24,7 +24,7 @@ from typing import Any
 
 #: What replaces a flagged span in the ``mask`` fallback, and a whole chunk when nothing else helps.
 MASK = "[…]"
-WITHHELD = "[removed: unsafe content]"
+WITHHELD = "[removed]"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
 _WORD = re.compile(r"\S+")
