@@ -229,6 +229,22 @@ def _cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+QUANTIZE = ("int8",)
+
+
+def quantize_int8(model: Any, quantize: str, device: str, merged: bool = True) -> Any:
+    """`model` with dynamic int8 Linear layers (``torch.ao.quantization.quantize_dynamic``)."""
+    import torch
+
+    if quantize not in QUANTIZE:
+        raise ValueError(f"quantize {quantize!r} is not one of {list(QUANTIZE)}")
+    if device != "cpu":
+        raise ValueError(f"quantize={quantize!r} is a CPU backend; device is {device!r}")
+    if not merged:
+        raise ValueError("quantize needs the adapter merged into the weights (merge=True)")
+    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 # --- the rewriter ------------------------------------------------------------------------------
 
 
@@ -282,6 +298,7 @@ class Rewriter:
         device: str | None = None,
         threads: int | None = None,
         merge: bool = True,
+        quantize: str | None = None,
         **kwargs: Any,
     ) -> Rewriter:
         """Load a base model (default: the adapter's base, else smollm2-135m-instruct) and, when
@@ -290,7 +307,10 @@ class Rewriter:
         With an adapter, ``format="auto"`` means the format it was trained with (its
         `srllm_run.json`), and passing a different base model than the one it was trained on is an
         error. `device` defaults to cuda when available; `threads` caps torch's CPU threads
-        (default: the cores this process may use). Other keyword arguments go to `Rewriter()`.
+        (default: the cores this process may use). ``quantize="int8"`` (CPU only, after merging)
+        swaps every Linear layer for PyTorch's dynamic int8 one (weights int8, activations quantised
+        per batch): faster generation on CPU, outputs close to but not always equal to fp32's.
+        Other keyword arguments go to `Rewriter()`.
         """
         import torch
 
@@ -321,10 +341,12 @@ class Rewriter:
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         base = base.to(device)
         base.eval()
+        if quantize is not None:
+            base = quantize_int8(base, quantize, device, merged=adapter is None or merge)
         rewriter = cls(base, tokenizer, format=format, few_shot=few_shot, **kwargs)
         rewriter.info = {"model": model, "adapter": str(adapter) if adapter is not None else None,
                          "format": rewriter.format, "few_shot": len(rewriter.few_shot), "device": device,
-                         "threads": torch.get_num_threads(), "adapter_run": {k: run.get(k) for k in ("model", "format", "method")} if run else None}
+                         "threads": torch.get_num_threads(), "quantize": quantize, "adapter_run": {k: run.get(k) for k in ("model", "format", "method")} if run else None}
         return rewriter
 
     def with_few_shot(self, few_shot: Sequence[tuple[str, str]] | None, **kwargs: Any) -> Rewriter:

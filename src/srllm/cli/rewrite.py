@@ -20,7 +20,7 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", default="minilm-l6-v2", help="sentence encoder for similarity")
     parser.add_argument("--rewrite-benign", action="store_true", default=None, help="rewrite text judged benign too")
     parser.add_argument("--min-similarity", type=float, default=None, help="least similarity to the input (0.6)")
-    parser.add_argument("--candidates", type=int, default=None, help="sampled retries when the greedy rewrite fails (4)")
+    parser.add_argument("--candidates", type=int, default=None, help="sampled retries when the greedy rewrite fails (3)")
     parser.add_argument("--fallback", choices=("mask", "remove"), default=None, help="conservative edit (mask)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the sampled retries (0)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the cores allowed)")

@@ -24,7 +24,7 @@ class PipelineConfig:
 
     rewrite_benign: bool = False
     min_similarity: float = 0.6
-    candidates: int = 4
+    candidates: int = 3
     temperature: float = 0.8
     top_p: float = 0.95
     seed: int = 0
