@@ -163,3 +163,18 @@ def test_sampled_candidates_are_seeded(smollm2):
     assert rewriter.last_stats["decoding"].startswith("sampled")
     with pytest.raises(ValueError, match="temperature > 0"):
         rewriter.candidates(TEXTS[:1], n=2, temperature=0)
+
+
+def test_quantize_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="quantize 'int4' is not one of"):
+        generate.quantize_int8(None, "int4", "cpu")
+    with pytest.raises(ValueError, match="is a CPU backend"):
+        generate.quantize_int8(None, "int8", "cuda")
+
+
+@needs_smollm2
+def test_int8_backend_generates(model_cache: Path):
+    rewriter = Rewriter.load(cache_dir=model_cache, quantize="int8", max_new_tokens=4)
+    assert rewriter.info["quantize"] == "int8"
+    out = rewriter.rewrite(TEXTS[:2])
+    assert len(out) == 2 and all(isinstance(o, str) for o in out)

@@ -85,3 +85,8 @@ def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monk
     assert frame["row"].tolist() == list(range(23)) and frame["text"].tolist() == texts
     assert frame["decision"].tolist() == ["kept" if i % 2 else "rewritten" for i in range(23)]
     assert frame.loc[0, "rewrite"] == "row 0, you unkind"
+
+
+def test_backend_flag_reaches_the_rewriter(standin, capsys):
+    assert main(["rewrite", "hello there", "--backend", "transformers-int8"]) == 0
+    assert standin["quantize"] == "int8"

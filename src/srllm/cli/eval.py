@@ -108,8 +108,11 @@ class RewriteSafety(Command):
         if "zero-shot" in systems:
             from srllm.generate import Rewriter
 
+            from srllm.cli.rewrite import BACKENDS
+
             zero_shot = Rewriter.load(args.model, cache_dir=args.cache_dir, threads=args.threads,
-                                      batch_size=args.batch_size, max_new_tokens=pipeline.config.max_new_tokens)
+                                      batch_size=args.batch_size, max_new_tokens=pipeline.config.max_new_tokens,
+                                      quantize=BACKENDS[args.backend])
         try:
             result = evaluate_safety(pipeline, test_file=args.test, data_dir=args.data_dir, sets=sets, systems=systems,
                                      zero_shot=zero_shot, n=args.n, n_toxigen=args.n_toxigen, seed=args.eval_seed,

@@ -10,6 +10,9 @@ from typing import Any
 
 from srllm.cli.base import Command, CommandError
 
+#: generation backends behind the same Rewriter interface -> Rewriter.load(quantize=...)
+BACKENDS = {"transformers": None, "transformers-int8": "int8"}
+
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that build a pipeline (shared with `srllm eval rewrite`)."""
@@ -23,6 +26,8 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", type=int, default=None, help="sampled retries when the greedy rewrite fails (3)")
     parser.add_argument("--fallback", choices=("mask", "remove"), default=None, help="conservative edit (mask)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the sampled retries (0)")
+    parser.add_argument("--backend", choices=tuple(BACKENDS), default="transformers",
+                        help="generation backend: transformers (fp32) or transformers-int8 (dynamic int8, CPU)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the cores allowed)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="model cache (default $SRLLM_CACHE)")
 
@@ -59,7 +64,7 @@ def load_pipeline(args: argparse.Namespace, batch_size: int = 16) -> Any:
     try:
         return SafetyPipeline.load(config, classifier=args.classifier, model=args.model, adapter=args.adapter,
                                    encoder=args.encoder, cache_dir=args.cache_dir, threads=args.threads,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, quantize=BACKENDS[args.backend])
     except (AssetMissingError, ModelError, FileNotFoundError, ValueError, ImportError) as exc:
         raise CommandError(str(exc), exit_code=1) from None
 
