@@ -233,7 +233,8 @@ QUANTIZE = ("int8",)
 
 
 def quantize_int8(model: Any, quantize: str, device: str, merged: bool = True) -> Any:
-    """`model` with dynamic int8 Linear layers (``torch.ao.quantization.quantize_dynamic``)."""
+    """`model` with dynamic int8 Linear layers (``torch.ao.quantization.quantize_dynamic``), all but
+    the output projection (tied to the embeddings; quantising its 49k rows costs the most quality)."""
     import torch
 
     if quantize not in QUANTIZE:
@@ -242,7 +243,12 @@ def quantize_int8(model: Any, quantize: str, device: str, merged: bool = True) -
         raise ValueError(f"quantize={quantize!r} is a CPU backend; device is {device!r}")
     if not merged:
         raise ValueError("quantize needs the adapter merged into the weights (merge=True)")
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+
+    output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    spec = {name: default_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and module is not output}
+    return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 # --- the rewriter ------------------------------------------------------------------------------
