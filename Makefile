@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter clean
+.PHONY: setup run test test-all bench bench-train bench-rewrite rewriter eval-rewriter eval-rewrite clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: setup
 bench-train: setup
 	$(BIN)/python benchmarks/bench_train.py --train-file $(OUT)/train.jsonl
 
+# Rewrite latency / throughput per generation backend (fp32, int8), one by one and batched.
+bench-rewrite: setup
+	$(BIN)/python benchmarks/bench_rewrite.py --test $(OUT)/test.jsonl --threads 1
+
 # Reproduce the shipped default rewriter: corpus -> LoRA training (about 35 min on 2 cores) ->
 # held-out comparison with the zero-shot and few-shot base model -> package with its model card.
 REWRITER_RUN ?= runs/rewriter-cpu
@@ -46,6 +50,10 @@ rewriter: setup
 
 eval-rewriter: setup
 	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
+
+# The safety pipeline vs copy-input, delete-flagged, zero-shot, MBIAS and human references.
+eval-rewrite: setup
+	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/srllm eval rewrite --test $(OUT)/test.jsonl --out runs/eval/rewrite
 
 clean:
 	rm -rf build .pytest_cache

@@ -90,3 +90,10 @@ def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monk
 def test_backend_flag_reaches_the_rewriter(standin, capsys):
     assert main(["rewrite", "hello there", "--backend", "transformers-int8"]) == 0
     assert standin["quantize"] == "int8"
+
+
+def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
+    assert main(["eval", "rewrite", "--systems", "srllm,gpt5", "--sets", "toxigen"]) == 2
+    assert "unknown set(s)/system(s) ['gpt5']" in capsys.readouterr().err
+    assert main(["eval", "rewrite", "--test", str(tmp_path / "missing.jsonl")]) == 2
+    assert "needs the corpus test split" in capsys.readouterr().err
