@@ -170,7 +170,8 @@ def test_non_english_text_is_not_sent_to_the_rewriter():
     assert rewriter.seen == [] and result.decision == FELL_BACK and result.output == f"Этот человек полный {MASK} и дурак"
     assert result.warnings == ["non-English text: not sent to the English rewriter"]
     assert pipe.run("Guten Morgen, wie geht es dir heute?").decision == KEPT
-    assert not looks_english("Ese hombre es muy tonto y malo siempre") and looks_english("you are an idiot")
+    assert not looks_english("Ese hombre es muy tonto y malo siempre, todos los días")
+    assert looks_english("you are an idiot") and looks_english("stupid idiots ruin everything always smh")
 
 
 def test_long_text_is_chunked_by_sentence_and_keeps_order():

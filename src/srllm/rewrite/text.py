@@ -32,7 +32,8 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _ENGLISH_FUNCTION_WORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been am i you he she it we they "
     "me him her us them my your his its our their this that these those not no do does did have has had will would "
-    "can could should so just what who why how all some any there here than then too very".split()
+    "can could should so just what who why how all some any there here than then too very "
+    "up out about like get got go dont don't im i'm u ur lol".split()
 )
 
 #: Openings of an assistant's reply rather than a rewrite: a rewriter that answers or obeys the text.
@@ -62,8 +63,9 @@ def to_text(value: Any) -> str:
 
 def looks_english(text: str) -> bool:
     """A cheap guess, good enough to keep non-English text away from an English-only rewriter:
-    False when under half of the letters are Latin, or when a text of 5+ words has no common
-    English function word. Short Latin-script texts count as English."""
+    False when under half of the letters are Latin, or when a text of 8+ words has no common
+    English function word. Shorter Latin-script texts count as English (toxic posts are often
+    telegraphic)."""
     letters = _LETTER.findall(text)
     if not letters:
         return True
@@ -72,7 +74,7 @@ def looks_english(text: str) -> bool:
         return False
     words = [w.strip(".,!?;:\"'()").casefold() for w in text.split()]
     words = [w for w in words if w]
-    if len(words) < 5:
+    if len(words) < 8:
         return True
     return any(w in _ENGLISH_FUNCTION_WORDS for w in words)
 
