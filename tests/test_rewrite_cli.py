@@ -44,9 +44,12 @@ def test_one_text_json(standin, capsys):
 
 def test_config_file_and_errors(standin, tmp_path: Path, capsys):
     cfg = tmp_path / "p.yaml"
-    cfg.write_text("fallback: remove\nmin_similarity: 0.3\n")
+    cfg.write_text("fallback: remove\nmin_similarity: 0.3\nadapter: /some/adapter\nbackend: transformers-int8\n")
     assert main(["rewrite", "hello", "--config", str(cfg)]) == 0
     assert standin["config"].fallback == "remove" and standin["config"].min_similarity == 0.3
+    assert standin["adapter"] == "/some/adapter" and standin["quantize"] == "int8"
+    assert main(["rewrite", "hello", "--config", str(cfg), "--adapter", "/flag/wins"]) == 0
+    assert standin["adapter"] == "/flag/wins"
     cfg.write_text("fallbak: remove\n")
     assert main(["rewrite", "hello", "--config", str(cfg)]) == 2
     assert "unknown pipeline setting(s) ['fallbak']" in capsys.readouterr().err
@@ -97,3 +100,9 @@ def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
     assert "unknown set(s)/system(s) ['gpt5']" in capsys.readouterr().err
     assert main(["eval", "rewrite", "--test", str(tmp_path / "missing.jsonl")]) == 2
     assert "needs the corpus test split" in capsys.readouterr().err
+
+
+def test_shipped_config_file_is_the_defaults(standin):
+    config_file = Path(__file__).resolve().parents[1] / "configs" / "safety-pipeline.yaml"
+    assert main(["rewrite", "hello", "--config", str(config_file)]) == 0
+    assert standin["config"] == PipelineConfig() and standin["quantize"] is None

@@ -12,11 +12,16 @@ from srllm.cli.base import Command, CommandError
 
 #: generation backends behind the same Rewriter interface -> Rewriter.load(quantize=...)
 BACKENDS = {"transformers": None, "transformers-int8": "int8"}
+#: keys of a --config file that choose the models rather than the pipeline's settings
+MODEL_KEYS = ("model", "adapter", "classifier", "encoder", "backend")
+MODEL_DEFAULTS = {"encoder": "minilm-l6-v2", "backend": "transformers"}
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that build a pipeline (shared with `srllm eval rewrite`)."""
-    parser.add_argument("--config", type=Path, default=None, help="YAML file of pipeline settings (flags override it)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="YAML file of pipeline settings and models (model, adapter, classifier, encoder, backend); "
+                             "flags override it")
     parser.add_argument("--adapter", default=None, help="LoRA adapter folder (default: the shipped rewriter)")
     parser.add_argument("--model", default=None, help="base model (default: the adapter's, smollm2-135m-instruct)")
     parser.add_argument("--classifier", default=None, help="classifier folder (default: the shipped one)")
@@ -45,7 +50,14 @@ def pipeline_config(args: argparse.Namespace) -> Any:
         loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise CommandError(f"{args.config}: expected a mapping of settings, got {type(loaded).__name__}")
+        for key in MODEL_KEYS:  # which models: a flag given on the command line wins
+            if key in loaded:
+                value = loaded.pop(key)
+                if getattr(args, key, None) in (None, MODEL_DEFAULTS.get(key)):
+                    setattr(args, key, value)
         data.update(loaded)
+    if getattr(args, "backend", "transformers") not in BACKENDS:
+        raise CommandError(f"{args.config}: backend {args.backend!r} is not one of {list(BACKENDS)}")
     for key in ("rewrite_benign", "min_similarity", "candidates", "fallback", "seed"):
         if getattr(args, key, None) is not None:
             data[key] = getattr(args, key)
