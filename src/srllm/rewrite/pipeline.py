@@ -163,7 +163,8 @@ class SafetyPipeline:
             w.failure = "non-English text"
         todo = [w for w in todo if looks_english(w.text)]
         with _timer(clock, "rewrite_s"):
-            outputs = self.rewriter.rewrite([neutralise_special_tokens(w.text, self._specials) for w in todo])
+            prompts = [neutralise_special_tokens(w.text, self._specials) for w in todo]
+            outputs = self.rewriter.rewrite(prompts) if prompts else []
         for w in todo:
             w.attempts = 1
         with _timer(clock, "verify_s"):
@@ -174,8 +175,10 @@ class SafetyPipeline:
             self._fall_back(failed + non_english)
         clock["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in clock.items()} | {"batch_texts": len(clean)}
-        return [self._result(i, text, [w for w in work if w.text_index == i], warnings[i], timings)
-                for i, text in enumerate(clean)]
+        by_text: dict[int, list[_Work]] = {}
+        for w in work:
+            by_text.setdefault(w.text_index, []).append(w)
+        return [self._result(i, text, by_text.get(i, []), warnings[i], timings) for i, text in enumerate(clean)]
 
     # --- stages ----------------------------------------------------------------------------------
 
