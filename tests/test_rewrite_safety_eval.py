@@ -58,6 +58,8 @@ def test_small_run_on_both_sets(real_data_dir: Path, tmp_path: Path):
     para = result.sets["paradetox"]
     assert para["srllm"]["unsafe_srllm"] == 0.0 and para["copy-input"]["unsafe_srllm"] == 1.0
     assert para["reference"]["fl"] == 1.0 and para["srllm"]["rewritten"] == 1.0
-    assert "| srllm |" in Path(result.paths["markdown"]).read_text()
+    markdown = Path(result.paths["markdown"]).read_text()
+    assert "| srllm |" in markdown and "srllm decisions: rewritten 4" in markdown
+    assert result.timing["paradetox"]["copy-input"]["texts_per_s"] is None
     items = Path(result.paths["items"]).read_text().splitlines()
     assert len(items) == 14

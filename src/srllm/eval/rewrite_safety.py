@@ -76,6 +76,9 @@ class SafetyEvalResult:
                 cells = [_cell(m.get(k), m.get(f"{k}_ci")) for k in METRICS]
                 tps = self.timing.get(name, {}).get(system, {}).get("texts_per_s")
                 lines.append(f"| {system} | " + " | ".join(cells) + f" | {tps if tps is not None else '-'} |")
+            decisions = self.timing.get(name, {}).get("srllm", {}).get("decisions")
+            if decisions:
+                lines += ["", "srllm decisions: " + ", ".join(f"{k} {v}" for k, v in decisions.items())]
             lines.append("")
         return "\n".join(lines)
 
@@ -203,8 +206,16 @@ def run_systems(items: Sequence[Item], systems: Sequence[str], pipeline: Any, ze
                 log: Callable[[str], None]) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]]]:
     """Every system's outputs for `items`, with seconds and texts per second."""
     texts = [it.text for it in items]
+    decisions: dict[str, int] = {}
+
+    def run_pipeline() -> list[str]:
+        results = pipeline.run_many(texts)
+        for r in results:
+            decisions[r.decision] = decisions.get(r.decision, 0) + 1
+        return [r.output for r in results]
+
     makers: dict[str, Callable[[], list[str]]] = {
-        "srllm": lambda: [r.output for r in pipeline.run_many(texts)],
+        "srllm": run_pipeline,
         "copy-input": lambda: list(texts),
         "delete-flagged": lambda: delete_flagged(pipeline.classifier, texts),
     }
@@ -221,7 +232,10 @@ def run_systems(items: Sequence[Item], systems: Sequence[str], pipeline: Any, ze
         started = time.perf_counter()
         outputs[name] = makers[name]()
         seconds = time.perf_counter() - started
-        timing[name] = {"seconds": round(seconds, 3), "texts_per_s": round(len(texts) / seconds, 2) if seconds > 0 else None}
+        timing[name] = {"seconds": round(seconds, 3),
+                        "texts_per_s": round(len(texts) / seconds, 2) if seconds >= 0.01 else None}  # None: no model run
+        if name == "srllm":
+            timing[name]["decisions"] = dict(sorted(decisions.items()))
         log(f"  {name}: {len(texts)} texts in {seconds:.1f} s")
     return outputs, timing
 
