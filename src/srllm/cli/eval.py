@@ -67,6 +67,63 @@ class RewritePairs(Command):
         return 0
 
 
+class RewriteSafety(Command):
+    name = "rewrite"
+    help = ("evaluate the safety pipeline on held-out ParaDetox rows and the ToxiGen hate rows, side by side with "
+            "copy-input, delete-flagged, zero-shot and MBIAS (unsafe rates, STA, SIM, FL, J, bootstrap CIs)")
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        from srllm.cli.rewrite import add_pipeline_arguments
+
+        parser.add_argument("--test", type=Path, default=None, help="corpus test split (build/corpus/test.jsonl)")
+        parser.add_argument("--data-dir", type=Path, default=None, help="raw data (default $SRLLM_DATA_DIR)")
+        parser.add_argument("--sets", default="paradetox,toxigen", help="comma-separated: paradetox,toxigen")
+        parser.add_argument("--systems", default=None,
+                            help="comma-separated: srllm,copy-input,delete-flagged,zero-shot,mbias,reference (default all)")
+        parser.add_argument("--n", type=int, default=200, help="ParaDetox rows to sample (default 200)")
+        parser.add_argument("--n-toxigen", type=int, default=None, help="ToxiGen hate rows to sample (default all 406)")
+        parser.add_argument("--eval-seed", type=int, default=0, help="seed of the samples and the bootstrap")
+        parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+        parser.add_argument("--batch-size", type=int, default=16)
+        parser.add_argument("--out", type=Path, default=Path("runs/eval/rewrite"), help="folder for rewrite_safety.*")
+        add_pipeline_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.cli.rewrite import load_pipeline
+        from srllm.data.io import DataFileError
+        from srllm.eval.rewrite_safety import SETS, SYSTEMS, evaluate_safety
+
+        sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+        systems = [s.strip() for s in args.systems.split(",") if s.strip()] if args.systems else list(SYSTEMS)
+        bad = [s for s in sets if s not in SETS] + [s for s in systems if s not in SYSTEMS]
+        if bad:
+            raise CommandError(f"unknown set(s)/system(s) {bad}; sets: {list(SETS)}, systems: {list(SYSTEMS)}")
+        if "paradetox" in sets and (args.test is None or not args.test.is_file()):
+            raise CommandError(f"{args.test}: the paradetox set needs the corpus test split (--test FILE)")
+        if min(args.n, args.n_toxigen or 1, args.batch_size, args.resamples) < 1:
+            raise CommandError("--n, --n-toxigen, --batch-size and --resamples must be positive")
+        pipeline = load_pipeline(args, args.batch_size)
+        zero_shot = None
+        if "zero-shot" in systems:
+            from srllm.generate import Rewriter
+
+            from srllm.cli.rewrite import BACKENDS
+
+            zero_shot = Rewriter.load(args.model, cache_dir=args.cache_dir, threads=args.threads,
+                                      batch_size=args.batch_size, max_new_tokens=pipeline.config.max_new_tokens,
+                                      quantize=BACKENDS[args.backend])
+        try:
+            result = evaluate_safety(pipeline, test_file=args.test, data_dir=args.data_dir, sets=sets, systems=systems,
+                                     zero_shot=zero_shot, n=args.n, n_toxigen=args.n_toxigen, seed=args.eval_seed,
+                                     resamples=args.resamples, out_dir=args.out, log=print)
+        except (DataFileError, ValueError, FileNotFoundError, KeyError, ImportError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(result.markdown())
+        print(f"wrote {result.paths['json']}, {result.paths['markdown']} and {result.paths['items']}")
+        return 0
+
+
 from srllm.cli.classify import EvalClassifier  # noqa: E402
 
-EVAL_COMMANDS: list[type[Command]] = [RewritePairs, EvalClassifier]
+EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier]

@@ -1,0 +1,190 @@
+"""`srllm rewrite`: the safety intervention on one text or on a file of texts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from srllm.cli.base import Command, CommandError
+
+#: generation backends behind the same Rewriter interface -> Rewriter.load(quantize=...)
+BACKENDS = {"transformers": None, "transformers-int8": "int8"}
+#: keys of a --config file that choose the models rather than the pipeline's settings
+MODEL_KEYS = ("model", "adapter", "classifier", "encoder", "backend")
+MODEL_DEFAULTS = {"encoder": "minilm-l6-v2", "backend": "transformers"}
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that build a pipeline (shared with `srllm eval rewrite`)."""
+    parser.add_argument("--config", type=Path, default=None,
+                        help="YAML file of pipeline settings and models (model, adapter, classifier, encoder, backend); "
+                             "flags override it")
+    parser.add_argument("--adapter", default=None, help="LoRA adapter folder (default: the shipped rewriter)")
+    parser.add_argument("--model", default=None, help="base model (default: the adapter's, smollm2-135m-instruct)")
+    parser.add_argument("--classifier", default=None, help="classifier folder (default: the shipped one)")
+    parser.add_argument("--encoder", default="minilm-l6-v2", help="sentence encoder for similarity")
+    parser.add_argument("--rewrite-benign", action="store_true", default=None, help="rewrite text judged benign too")
+    parser.add_argument("--min-similarity", type=float, default=None, help="least similarity to the input (0.6)")
+    parser.add_argument("--candidates", type=int, default=None, help="sampled retries when the greedy rewrite fails (3)")
+    parser.add_argument("--fallback", choices=("mask", "remove"), default=None, help="conservative edit (mask)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the sampled retries (0)")
+    parser.add_argument("--backend", choices=tuple(BACKENDS), default="transformers",
+                        help="generation backend: transformers (fp32) or transformers-int8 (dynamic int8, CPU)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the cores allowed)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="model cache (default $SRLLM_CACHE)")
+
+
+def pipeline_config(args: argparse.Namespace) -> Any:
+    """The PipelineConfig from --config and the flags; errors name the bad setting."""
+    from srllm.rewrite import PipelineConfig
+
+    data: dict[str, Any] = {}
+    if args.config is not None:
+        import yaml
+
+        if not args.config.is_file():
+            raise CommandError(f"{args.config}: no such config file")
+        loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise CommandError(f"{args.config}: expected a mapping of settings, got {type(loaded).__name__}")
+        for key in MODEL_KEYS:  # which models: a flag given on the command line wins
+            if key in loaded:
+                value = loaded.pop(key)
+                if getattr(args, key, None) in (None, MODEL_DEFAULTS.get(key)):
+                    setattr(args, key, value)
+        data.update(loaded)
+    if getattr(args, "backend", "transformers") not in BACKENDS:
+        raise CommandError(f"{args.config}: backend {args.backend!r} is not one of {list(BACKENDS)}")
+    for key in ("rewrite_benign", "min_similarity", "candidates", "fallback", "seed"):
+        if getattr(args, key, None) is not None:
+            data[key] = getattr(args, key)
+    try:
+        return PipelineConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise CommandError(f"{args.config or 'flags'}: {exc}") from None
+
+
+def load_pipeline(args: argparse.Namespace, batch_size: int = 16) -> Any:
+    from srllm.models import ModelError
+    from srllm.rewrite import SafetyPipeline
+    from srllm.rewrite.assets import AssetMissingError
+
+    config = pipeline_config(args)
+    try:
+        return SafetyPipeline.load(config, classifier=args.classifier, model=args.model, adapter=args.adapter,
+                                   encoder=args.encoder, cache_dir=args.cache_dir, threads=args.threads,
+                                   batch_size=batch_size, quantize=BACKENDS[args.backend])
+    except (AssetMissingError, ModelError, FileNotFoundError, ValueError, ImportError) as exc:
+        raise CommandError(str(exc), exit_code=1) from None
+
+
+def highlight(text: str, spans: list[Any], color: bool) -> str:
+    """`text` with each flagged span marked: bold red on a terminal, else [brackets]."""
+    out, at = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < at:
+            continue
+        word = text[span.start : span.end]
+        out += [text[at : span.start], f"\033[1;31m{word}\033[0m" if color else f"[{word}]"]
+        at = span.end
+    return "".join(out + [text[at:]])
+
+
+def _risk_line(risk: dict[str, Any] | None) -> str:
+    if risk is None:
+        return "-"
+    verdict = "UNSAFE" if risk["unsafe"] else "benign"
+    labels = " · ".join(f"{k} {v}" for k, v in risk["labels"].items())
+    return f"{verdict} (unsafe score {risk['unsafe_score']:.2f}) — {labels}"
+
+
+def format_result(result: Any, color: bool = False) -> str:
+    """A readable report of one `RewriteResult`."""
+    lines = [f"input     : {result.input}", f"risk      : {_risk_line(result.risk_before)}"]
+    if result.spans:
+        lines.append(f"flagged   : {highlight(result.input, result.spans, color)}")
+    lines.append(f"decision  : {result.decision} — {'; '.join(r for r in result.reasons if r)}")
+    if result.decision != "kept":
+        lines.append(f"rewrite   : {result.output}")
+        sim = f" · similarity {result.similarity:.2f}" if result.similarity is not None else ""
+        after = _risk_line(result.risk_after) if result.risk_after else "nothing of the text kept to score"
+        lines.append(f"after     : {after}{sim}")
+    for warning in result.warnings:
+        lines.append(f"note      : {warning}")
+    lines.append(f"time      : {result.timings.get('total_s', 0.0):.2f} s")
+    return "\n".join(lines)
+
+
+class Rewrite(Command):
+    name = "rewrite"
+    help = ("detect unsafe text and rewrite it into a benign variation that keeps the meaning "
+            "(re-scored, retried, or conservatively masked)")
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("texts", nargs="*", default=[], metavar="text",
+                            help="one or more texts (or use --input FILE, or '-' for stdin)")
+        parser.add_argument("--input-lines", type=Path, default=None, metavar="FILE",
+                            help="a text file whose lines are rewritten and printed like texts given as arguments")
+        parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+        parser.add_argument("--input", type=Path, default=None, help="JSONL/CSV/Parquet/.txt file of texts")
+        parser.add_argument("--output", type=Path, default=None, help="JSONL/CSV/Parquet output (resumable)")
+        parser.add_argument("--text-field", default="text", help="the input's text column (default text)")
+        parser.add_argument("--batch-size", type=int, default=16, help="texts per generation batch (default 16)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        add_pipeline_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.batch_size < 1:
+            raise CommandError("--batch-size must be positive")
+        given = [bool(args.texts), args.input is not None, args.input_lines is not None]
+        if sum(given) != 1:
+            raise CommandError("give texts, or --input-lines FILE, or --input FILE (with --output FILE)")
+        if args.input is not None:
+            return self._batch(args)
+        if args.input_lines is not None:
+            if not args.input_lines.is_file():
+                raise CommandError(f"{args.input_lines}: no such file")
+            texts = [line for line in args.input_lines.read_text(encoding="utf-8").splitlines() if line.strip()]
+        else:
+            texts = [sys.stdin.read() if t == "-" else t for t in args.texts]
+        pipeline_config(args)  # config errors before any model loads
+        pipe = load_pipeline(args, args.batch_size)
+        from srllm.rewrite import InputError
+
+        try:
+            results = pipe.run_many(texts)
+        except InputError as exc:
+            raise CommandError(str(exc)) from None
+        for result in results:
+            if args.json:
+                print(json.dumps(result.to_dict(), ensure_ascii=False, indent=None if len(results) > 1 else 2))
+            else:
+                print(format_result(result, color=sys.stdout.isatty()) + ("\n" if len(results) > 1 else ""))
+        return 0
+
+    def _batch(self, args: argparse.Namespace) -> int:
+        from srllm.batch import BatchInputError, iter_input, run_batch
+
+        if args.output is None:
+            raise CommandError("--input needs --output FILE (.jsonl, .csv or .parquet)")
+        pipeline_config(args)
+        try:
+            next(iter(iter_input(args.input, args.text_field)), None)  # the input's errors before loading models
+        except BatchInputError as exc:
+            raise CommandError(str(exc)) from None
+        pipe = load_pipeline(args, args.batch_size)
+        try:
+            summary = run_batch(args.input, args.output, lambda texts: [r.row() for r in pipe.run_many(texts)],
+                                text_field=args.text_field, batch_size=args.batch_size,
+                                progress=not args.no_progress, desc="rewrite")
+        except BatchInputError as exc:
+            raise CommandError(str(exc)) from None
+        print(summary)
+        return 0
+
+
+REWRITE_COMMANDS: list[type[Command]] = [Rewrite]

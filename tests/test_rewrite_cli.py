@@ -1,0 +1,108 @@
+"""`srllm rewrite` with stand-in models: readable and JSON output, errors, and a batch job over a
+file that is interrupted and resumed with no row lost or duplicated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from srllm.cli import main
+from srllm.rewrite import PipelineConfig, SafetyPipeline
+
+from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Make SafetyPipeline.load build the stand-in pipeline; returns what it was asked for."""
+    seen: dict = {}
+
+    def load(cls, config=None, **kwargs):
+        seen.update(kwargs, config=config)
+        return cls(LexiconClassifier(), ScriptedRewriter(soften), overlap_similarity, config or PipelineConfig())
+
+    monkeypatch.setattr(SafetyPipeline, "load", classmethod(load))
+    return seen
+
+
+def test_one_text_readable(standin, capsys):
+    assert main(["rewrite", "that guy is a total idiot", "--min-similarity", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "risk      : UNSAFE" in out and "flagged   : that guy is a total [idiot]" in out
+    assert "decision  : rewritten" in out and "rewrite   : that guy is a total unkind" in out
+    assert standin["config"].min_similarity == 0.5
+
+
+def test_one_text_json(standin, capsys):
+    assert main(["rewrite", "what an idiot", "--json", "--fallback", "remove", "--candidates", "0"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["decision"] == "fell_back" and result["output"] == "what an"  # similarity 0.5 < 0.6: removed
+    assert result["spans"][0]["text"] == "idiot" and set(result["risk_before"]) >= {"unsafe", "labels", "scores"}
+
+
+def test_config_file_and_errors(standin, tmp_path: Path, capsys):
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("fallback: remove\nmin_similarity: 0.3\nadapter: /some/adapter\nbackend: transformers-int8\n")
+    assert main(["rewrite", "hello", "--config", str(cfg)]) == 0
+    assert standin["config"].fallback == "remove" and standin["config"].min_similarity == 0.3
+    assert standin["adapter"] == "/some/adapter" and standin["quantize"] == "int8"
+    assert main(["rewrite", "hello", "--config", str(cfg), "--adapter", "/flag/wins"]) == 0
+    assert standin["adapter"] == "/flag/wins"
+    cfg.write_text("fallbak: remove\n")
+    assert main(["rewrite", "hello", "--config", str(cfg)]) == 2
+    assert "unknown pipeline setting(s) ['fallbak']" in capsys.readouterr().err
+    assert main(["rewrite"]) == 2
+    assert "give either a text or --input FILE" in capsys.readouterr().err
+    assert main(["rewrite", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert "no such input file" in capsys.readouterr().err
+
+
+def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    texts = [f"row {i} is fine" if i % 2 else f"row {i}, you idiot" for i in range(23)]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+
+    calls = {"n": 0}
+    real = SafetyPipeline.run_many
+
+    def flaky(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the job dies after two batches
+        return real(self, batch)
+
+    monkeypatch.setattr(SafetyPipeline, "run_many", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        main(["rewrite", "--input", str(source), "--output", str(out), "--batch-size", "5", "--no-progress"])
+    partial = out.with_name(out.name + ".partial.jsonl")
+    assert len(partial.read_text().splitlines()) == 10 and not out.exists()
+
+    assert main(["rewrite", "--input", str(source), "--output", str(out), "--batch-size", "5", "--no-progress"]) == 0
+    assert "13 processed now, 10 kept from an earlier run" in capsys.readouterr().out
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert frame["row"].tolist() == list(range(23)) and frame["text"].tolist() == texts
+    assert frame["decision"].tolist() == ["kept" if i % 2 else "rewritten" for i in range(23)]
+    assert frame.loc[0, "rewrite"] == "row 0, you unkind"
+
+
+def test_backend_flag_reaches_the_rewriter(standin, capsys):
+    assert main(["rewrite", "hello there", "--backend", "transformers-int8"]) == 0
+    assert standin["quantize"] == "int8"
+
+
+def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
+    assert main(["eval", "rewrite", "--systems", "srllm,gpt5", "--sets", "toxigen"]) == 2
+    assert "unknown set(s)/system(s) ['gpt5']" in capsys.readouterr().err
+    assert main(["eval", "rewrite", "--test", str(tmp_path / "missing.jsonl")]) == 2
+    assert "needs the corpus test split" in capsys.readouterr().err
+
+
+def test_shipped_config_file_is_the_defaults(standin):
+    config_file = Path(__file__).resolve().parents[1] / "configs" / "safety-pipeline.yaml"
+    assert main(["rewrite", "hello", "--config", str(config_file)]) == 0
+    assert standin["config"] == PipelineConfig() and standin["quantize"] is None
