@@ -115,7 +115,8 @@ def test_tiny_training_run_writes_a_calibrated_folder_and_onnx(tiny_classifier):
     assert info["data"]["train_examples"] == 48 and len(info["data"]["train_sha256"]) == 64
     assert set(info["calibration"]) == set(HEADS)
     assert set(info["calibration"]["unsafe"]) >= {"temperature", "threshold", "dev_ece_before", "dev_ece_after"}
-    assert info["onnx"]["int8"] and info["onnx"]["check_texts"] == 16
+    assert info["onnx"]["quantize"] == "weights-int8" and info["onnx"]["check_texts"] == 16
+    assert info["onnx"]["batch_vs_alone_max_diff"] < 1e-4  # a text's scores do not depend on its batch
     assert info["energy"]["energy_kwh"] > 0 and info["git"]
     files = {p.name for p in tiny_classifier.output_dir.iterdir()}
     assert {"classifier.json", "tokenizer.json", "model.onnx", "model.safetensors"} <= files

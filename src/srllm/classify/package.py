@@ -1,4 +1,4 @@
-"""Ship a trained classifier: copy its inference files (int8 ONNX, tokenizer, config) into a folder
+"""Ship a trained classifier: copy its inference files (ONNX, tokenizer, config) into a folder
 of the package and write a model card (and EVALUATION.md) from its run record and evaluation."""
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size
         f"{cfg['head_learning_rate']}), {info['training']['steps']} steps (best at {info['training']['best_step']}, "
         f"early stopping patience {cfg['early_stopping_patience']}), seed {cfg['seed']}.",
         f"- Calibration on dev: temperatures {config.temperatures}; thresholds {config.thresholds}.",
-        f"- Shipped weights: int8 ONNX (dynamic per-channel quantisation), {size_mb:.1f} MB; agreement with fp32 torch "
-        f"on {info.get('onnx', {}).get('check_texts', 0)} dev texts: {info.get('onnx', {}).get('label_agreement')}.",
+        f"- Shipped weights: ONNX, `{info.get('onnx', {}).get('quantize')}` ({size_mb:.1f} MB); agreement with fp32 torch "
+        f"on {info.get('onnx', {}).get('check_texts', 0)} dev texts: {info.get('onnx', {}).get('label_agreement')}; "
+        f"largest change of a score between a text alone and in its batch: {info.get('onnx', {}).get('batch_vs_alone_max_diff')}.",
         f"- Training: {perf['loop_seconds']} s on CPU ({cfg['threads'] or 'all'} torch thread(s); "
         f"{perf['tokens_per_second']} tokens/s), peak RSS {perf['peak_rss_mib']} MiB, energy "
         f"{energy['energy_kwh']:.4g} kWh, {energy['carbon_kgco2e']:.4g} kgCO2e (CPU: {energy['method'].get('cpu')}).",
