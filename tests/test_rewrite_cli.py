@@ -54,7 +54,12 @@ def test_config_file_and_errors(standin, tmp_path: Path, capsys):
     assert main(["rewrite", "hello", "--config", str(cfg)]) == 2
     assert "unknown pipeline setting(s) ['fallbak']" in capsys.readouterr().err
     assert main(["rewrite"]) == 2
-    assert "give either a text or --input FILE" in capsys.readouterr().err
+    assert "give texts, or --input-lines FILE, or --input FILE" in capsys.readouterr().err
+    lines = tmp_path / "lines.txt"
+    lines.write_text("hello\n\nyou idiot\n")
+    assert main(["rewrite", "--input-lines", str(lines), "--json"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["input"] for r in printed] == ["hello", "you idiot"]
     assert main(["rewrite", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
     assert "no such input file" in capsys.readouterr().err
 
