@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from srllm import __version__
 from srllm.cli.base import Command, CommandError
 from srllm.cli.data import DATA_COMMANDS
-from srllm.cli.eval import EVAL_COMMANDS
+from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
 
@@ -21,6 +21,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
+    ("humaneval", "human evaluation: blind annotation sheets and their scores", HUMANEVAL_COMMANDS),
     (None, "", EXPORT_COMMANDS),
 ]
 
