@@ -85,6 +85,8 @@ class Run(Command):
         parser.add_argument("--benchmarks", default=None, help="comma-separated subset of the suite's benchmarks")
         parser.add_argument("--benchmark-file", action="append", default=[], type=Path,
                             help="a Python file defining extra Benchmark classes (repeatable)")
+        parser.add_argument("--option", action="append", default=[], metavar="BENCH.KEY=VALUE",
+                            help="set a benchmark option, e.g. cmd-test.test_file=build/corpus/test.jsonl (repeatable)")
         parser.add_argument("--limit", type=int, default=None, help="at most this many items per benchmark (quick run)")
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--batch-size", type=int, default=None)
@@ -95,6 +97,8 @@ class Run(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         import time
+
+        import yaml
 
         from srllm.eval.interventions import InterventionError
         from srllm.eval.registry import BenchmarkError, load_benchmark_file
@@ -109,6 +113,14 @@ class Run(Command):
                          "limit": args.limit, "seed": args.seed, "batch_size": args.batch_size, "threads": args.threads,
                          "benchmark_files": [str(p) for p in args.benchmark_file] or None}
             config = SuiteConfig.from_yaml(path, **overrides)
+            for option in args.option:
+                key, sep, value = option.partition("=")
+                bench, dot, field = key.partition(".")
+                if not sep or not dot or not field:
+                    raise BenchmarkError(f"--option {option!r}: expected BENCHMARK.KEY=VALUE")
+                if bench not in config.benchmarks:
+                    raise BenchmarkError(f"--option {option!r}: {bench!r} is not in suite {config.name!r}")
+                config.benchmarks[bench][field] = yaml.safe_load(value)
             subset = parse_names(args.benchmarks)
             if subset:
                 missing = [b for b in subset if b not in config.benchmarks]
@@ -174,7 +186,7 @@ class List(Command):
             raise CommandError(str(exc), exit_code=1) from None
         for name in names():
             d = get_benchmark(name).describe()
-            metrics = ", ".join(f"{m}{'' if h is None else ' (higher better)' if h else ' (lower better)'}"
+            metrics = ", ".join(f"{m}{' (ideal %g)' % d['ideal'][m] if h is None else ' (higher better)' if h else ' (lower better)'}"
                                 for m, h in d["metrics"].items())
             print(f"{name} v{d['version']}: {d['description']}\n  needs {', '.join(d['needs'])}; default n "
                   f"{d['default_n'] or 'all'}, seed {d['seed']}; data {', '.join(d['datasets']) or '-'}\n  metrics: {metrics}")

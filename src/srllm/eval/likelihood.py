@@ -35,9 +35,10 @@ class CausalLM:
     """A model and its tokenizer; `name` is what loaded it."""
 
     def __init__(self, model: Any, tokenizer: Any, name: str = "model", batch_size: int = 16,
-                 progress: bool = False):
+                 progress: bool = False, score_batch_size: int = 64):
         self.model, self.tokenizer, self.name = model, tokenizer, name
         self.batch_size = batch_size
+        self.score_batch_size = score_batch_size
         self.progress = progress
         self.stats: dict[str, float] = {"generated_tokens": 0, "generate_s": 0.0, "scored_tokens": 0, "score_s": 0.0}
 
@@ -78,8 +79,8 @@ class CausalLM:
         started, bar = time.perf_counter(), self._bar(len(order), desc)
         device = next(self.model.parameters()).device
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start:start + self.batch_size]
+            for start in range(0, len(order), self.score_batch_size):
+                batch = order[start:start + self.score_batch_size]
                 rows = [prefix + encoded[i] for i in batch]
                 width = max(len(r) for r in rows)
                 ids = torch.full((len(rows), width), pad, dtype=torch.long)
@@ -87,10 +88,10 @@ class CausalLM:
                 for k, row in enumerate(rows):
                     ids[k, :len(row)] = torch.tensor(row)
                     mask[k, :len(row)] = 1
-                logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-                logp = torch.log_softmax(logits[:, :-1], dim=-1)
+                logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float()
                 target = ids[:, 1:].to(device)
-                token_lp = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * mask[:, 1:].to(device)
+                picked = logits.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+                token_lp = (picked - torch.logsumexp(logits, dim=-1)) * mask[:, 1:].to(device)
                 skip = len(prefix) - 1 if prefix else 0  # with no prefix the first token is not scored
                 for k, i in enumerate(batch):
                     n = len(rows[k]) - 1 - skip

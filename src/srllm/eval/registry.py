@@ -98,6 +98,8 @@ class Benchmark:
     needs: ClassVar[tuple[str, ...]] = ()
     #: metric -> higher_is_better (None: closer to an ideal value is better, documented per metric)
     metrics: ClassVar[dict[str, bool | None]] = {}
+    #: metric -> its ideal value, for metrics whose higher_is_better is None
+    ideal: ClassVar[dict[str, float]] = {}
     default_n: ClassVar[int | None] = None
     seed: ClassVar[int] = 0
     #: the paper's table this benchmark fills, if any
@@ -125,7 +127,7 @@ class Benchmark:
     @classmethod
     def describe(cls) -> dict[str, Any]:
         return {"name": cls.name, "version": cls.version, "description": cls.description,
-                "datasets": list(cls.datasets), "needs": list(cls.needs), "metrics": dict(cls.metrics),
+                "datasets": list(cls.datasets), "needs": list(cls.needs), "metrics": dict(cls.metrics), "ideal": dict(cls.ideal),
                 "default_n": cls.default_n, "seed": cls.seed, "paper_table": cls.paper_table}
 
 
@@ -157,6 +159,9 @@ def _check(cls: type[Benchmark]) -> type[Benchmark]:
         raise BenchmarkError(f"{where}: needs {bad} not among {list(NEEDS)}")
     if not cls.metrics:
         raise BenchmarkError(f"{where}: declares no metrics")
+    vague = [m for m, h in cls.metrics.items() if h is None and m not in cls.ideal]
+    if vague:
+        raise BenchmarkError(f"{where}: metrics {vague} have higher_is_better None but no `ideal` value")
     if cls.default_n is not None and cls.default_n < 1:
         raise BenchmarkError(f"{where}: default_n must be positive")
     return cls

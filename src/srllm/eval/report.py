@@ -71,8 +71,9 @@ def _per_group(data: dict[str, Any], benchmark: str, title: str) -> list[str]:
                          f(g.get("unsafe_pct_after")), f(g.get("mbias_unsafe_pct")), f(g.get("sentiment_mean"), 3)])
     if not rows:
         return []
-    return [title, "", *table(["model", "group", "n", "unsafe % [CI]", "toxic %", "unsafe % after", "MBIAS unsafe %",
-                                "VADER mean"], rows)]
+    headers = ["model", "group", "n", "unsafe % [CI]", "toxic %", "unsafe % after", "MBIAS unsafe %", "VADER mean"]
+    used = [k for k in range(len(headers)) if any(row[k] != "-" for row in rows)]
+    return [title, "", *table([headers[k] for k in used], [[row[k] for k in used] for row in rows])]
 
 
 def _table7(data: dict[str, Any]) -> list[str]:

@@ -142,7 +142,8 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
             n = min(n or config.limit, config.limit)
         ctx = Context(data_dir=Path(data_dir) if data_dir else None, n=n, seed=config.seed, options=options,
                       intervention=intervention, intervention_name=config.intervention,
-                      lm_factory=(lambda m=model: lms.setdefault(m, loader(m))) if model != MODEL_FREE else None,
+                      lm_factory=(lambda m=model: lms[m] if m in lms else lms.setdefault(m, loader(m)))
+                      if model != MODEL_FREE else None,
                       scorer_factory=get_scorer, progress=progress)
         if bar is not None:
             bar.set_postfix_str(f"{name} / {model}")

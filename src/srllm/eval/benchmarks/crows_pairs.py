@@ -17,6 +17,7 @@ class CrowSPairsLikelihood(Benchmark):
     datasets = ("crows_pairs",)
     needs = ("loglik",)
     metrics = {"stereotype_pct": None, "n_scored": True}
+    ideal = {"stereotype_pct": 50.0}
     default_n = None  # all 1,508 pairs
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:

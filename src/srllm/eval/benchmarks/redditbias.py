@@ -27,6 +27,7 @@ class RedditBiasPerplexity(Benchmark):
     datasets = ("redditbias_pairs",)
     needs = ("loglik",)
     metrics = {"significant_axes_pct": False, "mean_d_z": None}
+    ideal = {"mean_d_z": 0.0}
     default_n = None  # every test pair (1,221)
     paper_table = "8"
 

@@ -20,6 +20,7 @@ class StereoSetIntrasentence(Benchmark):
     datasets = ("stereoset",)
     needs = ("loglik",)
     metrics = {"lms": True, "ss": None, "icat": True, "n_scored": True}
+    ideal = {"ss": 50.0}
     default_n = None  # all 2,106 intrasentence items of the dev set
     paper_table = "7"
 
