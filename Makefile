@@ -8,7 +8,7 @@ DATA_DIR ?= $(abspath ../shared/data)
 OUT ?= build/corpus
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter clean
+.PHONY: setup run test test-all bench bench-train rewriter eval-rewriter eval-paper clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ rewriter: setup
 
 eval-rewriter: setup
 	$(BIN)/srllm eval rewrite-pairs --test $(OUT)/test.jsonl --n 200 --adapter $(REWRITER_RUN)/adapter --out $(REWRITER_EVAL)
+
+# The paper's evaluation suite (configs/eval-paper.yaml) on the default model; needs the built corpus for cmd-test.
+EVAL_RUN ?= runs/eval/paper
+eval-paper: setup
+	$(BIN)/srllm eval run --suite paper --data-dir $(DATA_DIR) --option cmd-test.test_file=$(OUT)/test.jsonl --out $(EVAL_RUN)
 
 clean:
 	rm -rf build .pytest_cache

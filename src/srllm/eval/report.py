@@ -56,11 +56,14 @@ def _table5(data: dict[str, Any]) -> list[str]:
                          ci(m.get("unsafe_pct_after"), (s.get("unsafe_after") or {}).get("ci")),
                          f(m.get("toxic_pct")), f(m.get("toxic_pct_after")), f(m.get("mbias_unsafe_pct")),
                          p(paired.get("p"))])
+    gold = [f"- {model}: cmd-test gold Unsafe {f(r['metrics']['gold_unsafe_pct'])} %; scorer vs gold precision "
+            f"{f(r['metrics']['scorer_precision'], 3)}, recall {f(r['metrics']['scorer_recall'], 3)}, "
+            f"F1 {f(r['metrics']['scorer_f1'], 3)}" for model, r in _each(data, "cmd-test")]
     return ["## Table 5: % unsafe before and after the intervention", "",
             "Scorer `{}`, intervention `{}`; [95% bootstrap CI]; p: paired t-test of the unsafe scores "
             "before vs after.".format(data["config"]["scorer"], data["config"]["intervention"]), "",
             *table(["model", "benchmark", "n", "unsafe % before", "unsafe % after", "toxic % before", "toxic % after",
-                    "MBIAS unsafe %", "p"], rows)]
+                    "MBIAS unsafe %", "p"], rows), *gold, *([""] if gold else [])]
 
 
 def _per_group(data: dict[str, Any], benchmark: str, title: str) -> list[str]:
