@@ -96,7 +96,7 @@ def clen(texts: Sequence[str]) -> float | None:
         return 0.0
     counts = Counter(len(t.split()) for t in texts)
     entropy = -sum((c / n) * math.log(c / n) for c in counts.values())
-    return entropy / math.log(n)
+    return max(0.0, entropy / math.log(n))  # max: no "-0.0" when every length is equal
 
 
 def style_shift(before: Sequence[str], after: Sequence[str]) -> dict[str, Any]:
