@@ -125,12 +125,14 @@ class CausalLM:
                 for k, i in enumerate(batch):  # left padding: each row continues as if alone
                     ids[k, width - len(encoded[i]):] = torch.tensor(encoded[i])
                     mask[k, width - len(encoded[i]):] = 1
+                # stop_strings: a row stops at its first newline (after some text), so short lines cost less
+                stops = {"stop_strings": ["\n"], "tokenizer": tok} if stop_at_newline else {}
                 out = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
                                           max_new_tokens=max_new_tokens, pad_token_id=pad, num_beams=1,
-                                          temperature=None, top_p=None, top_k=None)
+                                          temperature=None, top_p=None, top_k=None, **stops)
                 for k, i in enumerate(batch):
                     new = out[k, width:].tolist()
-                    self.stats["generated_tokens"] += len(new)
+                    self.stats["generated_tokens"] += sum(t != pad for t in new)
                     text = tok.decode(new, skip_special_tokens=True)
                     if stop_at_newline:
                         text = text.lstrip("\n").split("\n", 1)[0]
