@@ -79,10 +79,12 @@ class BenchmarkResult:
     checksums: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: CPU seconds of this process (all threads): on a shared machine a fairer cost than wall time
+    cpu_s: float = 0.0
 
     def to_dict(self, with_items: bool = False) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("name", "version", "n", "metrics", "tables", "stats", "checksums",
-                                               "config", "seconds")}
+                                               "config", "seconds", "cpu_s")}
         if with_items:
             out["items"] = self.items
         return out
@@ -116,9 +118,10 @@ class Benchmark:
         checksums: dict[str, str] = {}
         for dataset in self.datasets:
             checksums.update(ctx.adapter(dataset).checksums())
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = self.evaluate(ctx, n)
         result.seconds = round(time.perf_counter() - started, 2)
+        result.cpu_s = round(time.process_time() - cpu, 2)
         result.checksums = {**checksums, **result.checksums}
         result.config = {"n": n, "seed": ctx.seed, "options": ctx.options, "needs": list(self.needs),
                          "intervention": ctx.intervention_name, **result.config}
