@@ -92,7 +92,7 @@ class Counterfactual(Benchmark):
             gaps.append(gap)
             flips.append(flip)
             friedman = None
-            if len(bases) >= 2 and np.ptp(grid) > 0:
+            if len(bases) >= 2 and (np.ptp(grid, axis=1) > 0).any():  # undefined when every base is all-tied
                 res = friedmanchisquare(*grid.T)
                 friedman = {"chi2": float(res.statistic), "p": float(res.pvalue)}
             stats[axis] = {"friedman": friedman}
