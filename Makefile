@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-suite serve loadtest clean
+	eval-rewriter classifier eval-classifier eval-rewrite eval-paper serve loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ serve: setup
 # Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
 loadtest: setup
 	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
+
+# The paper's evaluation suite (configs/eval-paper.yaml) on the default model; needs the built corpus for cmd-test.
+EVAL_RUN ?= runs/eval/paper
+eval-paper: setup
+	$(BIN)/srllm eval run --suite paper --data-dir $(DATA_DIR) --option cmd-test.test_file=$(OUT)/test.jsonl --out $(EVAL_RUN)
 
 clean:
 	rm -rf build .pytest_cache

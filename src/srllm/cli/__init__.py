@@ -13,7 +13,7 @@ from srllm import __version__
 from srllm.cli.base import Command, CommandError
 from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
-from srllm.cli.eval import EVAL_COMMANDS
+from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
 from srllm.cli.rewrite import REWRITE_COMMANDS
 from srllm.cli.serve import SERVE_COMMANDS
@@ -24,6 +24,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("data", "build, validate and describe CMD corpora", DATA_COMMANDS),
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
+    ("humaneval", "human evaluation: blind annotation sheets and their scores", HUMANEVAL_COMMANDS),
     (None, "", [*REWRITE_COMMANDS, Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
 ]
 

@@ -1,4 +1,5 @@
-"""`srllm eval ...`: evaluate rewriters."""
+"""`srllm eval ...`: evaluate rewriters and models (the benchmark suite), compare runs;
+`srllm humaneval ...`: blind annotation sheets and their scores."""
 
 from __future__ import annotations
 
@@ -126,4 +127,185 @@ class RewriteSafety(Command):
 
 from srllm.cli.classify import EvalClassifier  # noqa: E402
 
-EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier]
+class Run(Command):
+    name = "run"
+    help = "run an evaluation suite (default: the paper's) and write a run folder with results, report and plots"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--suite", default="paper", help="a shipped suite (configs/eval-<suite>.yaml; default paper)")
+        parser.add_argument("--config", type=Path, default=None, help="a suite YAML file (overrides --suite)")
+        parser.add_argument("--model", action="append", default=None, dest="models", metavar="NAME",
+                            help="model to evaluate (repeatable; default: the suite's, smollm2-135m-instruct)")
+        parser.add_argument("--intervention", default=None,
+                            help="none | srllm | identity | delete-flagged | module:function (default: the suite's)")
+        parser.add_argument("--scorer", default=None,
+                            help="srllm | profanity-vader | perspective | openai-moderation (default: the suite's)")
+        parser.add_argument("--benchmarks", default=None, help="comma-separated subset of the suite's benchmarks")
+        parser.add_argument("--benchmark-file", action="append", default=[], type=Path,
+                            help="a Python file defining extra Benchmark classes (repeatable)")
+        parser.add_argument("--option", action="append", default=[], metavar="BENCH.KEY=VALUE",
+                            help="set a benchmark option, e.g. cmd-test.test_file=build/corpus/test.jsonl (repeatable)")
+        parser.add_argument("--limit", type=int, default=None, help="at most this many items per benchmark (quick run)")
+        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+        parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default $SRLLM_DATA_DIR / ../shared/data)")
+        parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/eval/<suite>-<time>)")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def run(self, args: argparse.Namespace) -> int:
+        import time
+
+        import yaml
+
+        from srllm.eval.interventions import InterventionError
+        from srllm.eval.registry import BenchmarkError, load_benchmark_file
+        from srllm.eval.scorers import ScorerError
+        from srllm.eval.suite import SuiteConfig, builtin_suite, parse_names, run_suite
+
+        try:
+            for path in args.benchmark_file:
+                load_benchmark_file(path)
+            path = args.config or builtin_suite(args.suite)
+            overrides = {"models": args.models, "intervention": args.intervention, "scorer": args.scorer,
+                         "limit": args.limit, "seed": args.seed, "batch_size": args.batch_size, "threads": args.threads,
+                         "benchmark_files": [str(p) for p in args.benchmark_file] or None}
+            config = SuiteConfig.from_yaml(path, **overrides)
+            for option in args.option:
+                key, sep, value = option.partition("=")
+                bench, dot, field = key.partition(".")
+                if not sep or not dot or not field:
+                    raise BenchmarkError(f"--option {option!r}: expected BENCHMARK.KEY=VALUE")
+                if bench not in config.benchmarks:
+                    raise BenchmarkError(f"--option {option!r}: {bench!r} is not in suite {config.name!r}")
+                config.benchmarks[bench][field] = yaml.safe_load(value)
+            subset = parse_names(args.benchmarks)
+            if subset:
+                missing = [b for b in subset if b not in config.benchmarks]
+                if missing:
+                    from srllm.eval.registry import get_benchmark
+
+                    for name in missing:
+                        get_benchmark(name)  # unknown -> "did you mean"
+                    raise BenchmarkError(f"{missing} are not in suite {config.name!r} ({', '.join(config.benchmarks)})")
+                config.benchmarks = {b: config.benchmarks[b] for b in subset}
+            out = args.out or Path("runs/eval") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+            data = run_suite(config, out, data_dir=args.data_dir, progress=not args.no_progress, log=print)
+        except (BenchmarkError, ScorerError, InterventionError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(f"wrote {out}/results.json, {out}/report.md and {out}/plots/ in {data['wall_s']:.0f} s")
+        return 1 if data["errors"] else 0
+
+
+class Compare(Command):
+    name = "compare"
+    help = "put two run folders side by side, with significance tests on the items"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("run_a", type=Path)
+        parser.add_argument("run_b", type=Path)
+        parser.add_argument("--out", type=Path, default=None, help="write the comparison (Markdown + JSON) here")
+
+    def run(self, args: argparse.Namespace) -> int:
+        import json
+
+        from srllm.eval.compare import compare_markdown, compare_runs
+        from srllm.eval.registry import BenchmarkError
+
+        try:
+            result = compare_runs(args.run_a, args.run_b)
+        except BenchmarkError as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        text = compare_markdown(result)
+        print(text)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "compare.md").write_text(text, encoding="utf-8")
+            (args.out / "compare.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
+
+
+class List(Command):
+    name = "list"
+    help = "list the registered benchmarks with their version, needs, metrics and default sizes"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--benchmark-file", action="append", default=[], type=Path)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.eval.registry import BenchmarkError, get_benchmark, load_benchmark_file, names
+
+        try:
+            for path in args.benchmark_file:
+                load_benchmark_file(path)
+        except BenchmarkError as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        for name in names():
+            d = get_benchmark(name).describe()
+            metrics = ", ".join(f"{m}{' (ideal %g)' % d['ideal'][m] if h is None else ' (higher better)' if h else ' (lower better)'}"
+                                for m, h in d["metrics"].items())
+            print(f"{name} v{d['version']}: {d['description']}\n  needs {', '.join(d['needs'])}; default n "
+                  f"{d['default_n'] or 'all'}, seed {d['seed']}; data {', '.join(d['datasets']) or '-'}\n  metrics: {metrics}")
+        return 0
+
+
+class HumanExport(Command):
+    name = "export"
+    help = "write blind, shuffled annotation sheets (safety and language 1-5) of the outputs in run folders"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("runs", type=Path, nargs="+", help="run folders of `srllm eval run`")
+        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--annotators", type=int, default=3)
+        parser.add_argument("--n", type=int, default=100, help="outputs per system")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--benchmarks", default=None, help="comma-separated benchmarks to draw from")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.eval.humaneval import SheetError, export_sheets
+        from srllm.eval.registry import BenchmarkError
+        from srllm.eval.suite import parse_names
+
+        try:
+            info = export_sheets(args.runs, args.out, args.annotators, args.n, args.seed, parse_names(args.benchmarks))
+        except (SheetError, BenchmarkError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(f"{info['items']} outputs of {', '.join(info['systems'])}: {len(info['sheets'])} sheets in {args.out} "
+              f"(keep {info['key'].name} from the annotators)")
+        return 0
+
+
+class HumanScore(Command):
+    name = "score"
+    help = "aggregate filled annotation sheets: mean scores, one-sample t-tests, inter-rater agreement"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("sheets", type=Path, nargs="+", help="filled sheet CSVs (one per annotator)")
+        parser.add_argument("--key", type=Path, required=True, help="key.csv written by `srllm humaneval export`")
+        parser.add_argument("--out", type=Path, default=None, help="write humaneval.json and humaneval.md here")
+
+    def run(self, args: argparse.Namespace) -> int:
+        import json
+
+        from srllm.eval.humaneval import SheetError, score_markdown, score_sheets
+
+        try:
+            result = score_sheets(args.key, args.sheets)
+        except SheetError as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        text = score_markdown(result)
+        print(text)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "humaneval.md").write_text(text, encoding="utf-8")
+            (args.out / "humaneval.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
+
+
+EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier, Run, Compare, List]
+HUMANEVAL_COMMANDS: list[type[Command]] = [HumanExport, HumanScore]

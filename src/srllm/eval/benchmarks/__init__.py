@@ -1,0 +1,1 @@
+"""One module per benchmark; they register in `srllm.eval.registry` by name."""

@@ -1,0 +1,87 @@
+"""Helpers the benchmarks share: seeded stratified samples and before/after safety scoring."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from srllm.eval.metrics import group_rates, style_shift, toxic_rate, unsafe_rate
+from srllm.eval.registry import Context
+from srllm.eval.rewrite_pairs import allocate
+from srllm.eval.scorers import score_texts
+from srllm.eval.stats import bootstrap_mean_ci, paired_ttest, proportion_summary
+
+
+def stratified_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
+    """`n` rows (all when None or larger), allocated over the values of `by` in proportion to their size
+    (at least one each), drawn per stratum with ``random.Random(f"{salt}:{seed}:{value}")``."""
+    frame = frame.reset_index(drop=True)
+    if n is None or n >= len(frame):
+        return frame
+    groups = {str(k): list(v) for k, v in frame.groupby(by, observed=True).groups.items()}
+    take = allocate({k: len(v) for k, v in groups.items()}, n)
+    rows: list[int] = []
+    for key in sorted(groups):
+        rows += sorted(random.Random(f"{salt}:{seed}:{key}").sample(sorted(groups[key]), take[key]))
+    return frame.loc[sorted(rows)].reset_index(drop=True)
+
+
+def equal_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
+    """`n` rows spread as evenly as possible over the values of `by` (e.g. 430 over 13 groups)."""
+    frame = frame.reset_index(drop=True)
+    if n is None or n >= len(frame):
+        return frame
+    keys = sorted(frame[by].astype(str).unique())
+    base, extra = divmod(n, len(keys))
+    rows: list[int] = []
+    for k, key in enumerate(keys):
+        pool = sorted(frame.index[frame[by].astype(str) == key])
+        rows += random.Random(f"{salt}:{seed}:{key}").sample(pool, min(len(pool), base + (k < extra)))
+    return frame.loc[sorted(rows)].reset_index(drop=True)
+
+
+def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], prefix: str = "") -> tuple[dict, dict, dict, list]:
+    """Score `texts` (and, with an intervention, its outputs): metrics, per-group table rows,
+    statistics and per-item rows. Metrics: unsafe_pct, toxic_pct (and *_after with an intervention)."""
+    texts = list(texts)
+    before = score_texts(ctx.scorer, texts)
+    metrics: dict[str, Any] = {f"{prefix}unsafe_pct": unsafe_rate(before), f"{prefix}toxic_pct": toxic_rate(before),
+                               f"{prefix}unsafe_score_mean": _mean([r.unsafe_score for r in before])}
+    stats: dict[str, Any] = {f"{prefix}unsafe": proportion_summary([r.unsafe for r in before], seed=ctx.seed),
+                             f"{prefix}unsafe_score_ci": bootstrap_mean_ci([r.unsafe_score for r in before], seed=ctx.seed)}
+    items = [{"text": t, "group": g, "unsafe": r.unsafe, "unsafe_score": r.unsafe_score,
+              "toxicity": r.labels.get("toxicity"), "sentiment": r.labels.get("sentiment")}
+             for t, g, r in zip(texts, groups, before)]
+    table_before = group_rates(groups, [r.unsafe for r in before], seed=ctx.seed)
+    toxic_before = group_rates(groups, [r.labels.get("toxicity") != "No" for r in before], seed=ctx.seed)
+    after = None
+    if ctx.intervention is not None:
+        outputs = list(ctx.intervention(texts))
+        if len(outputs) != len(texts):
+            raise ValueError(f"intervention {ctx.intervention_name!r} returned {len(outputs)} texts for {len(texts)}")
+        after = score_texts(ctx.scorer, outputs)
+        metrics[f"{prefix}unsafe_pct_after"] = unsafe_rate(after)
+        metrics[f"{prefix}toxic_pct_after"] = toxic_rate(after)
+        metrics[f"{prefix}unsafe_score_mean_after"] = _mean([r.unsafe_score for r in after])
+        stats[f"{prefix}unsafe_after"] = proportion_summary([r.unsafe for r in after], seed=ctx.seed)
+        stats[f"{prefix}paired_unsafe_score"] = paired_ttest([r.unsafe_score for r in before],
+                                                             [r.unsafe_score for r in after])
+        stats[f"{prefix}style_shift"] = style_shift(texts, outputs)
+        for item, out, r in zip(items, outputs, after):
+            item.update(output=out, unsafe_after=r.unsafe, unsafe_score_after=r.unsafe_score)
+    table_after = group_rates(groups, [r.unsafe for r in after], seed=ctx.seed) if after else {}
+    rows = []
+    for g in table_before:
+        row = {"group": g, "n": table_before[g]["n"], "unsafe_pct": table_before[g]["pct"],
+               "unsafe_ci": table_before[g]["ci"], "toxic_pct": toxic_before[g]["pct"]}
+        if after:
+            row.update(unsafe_pct_after=table_after[g]["pct"], unsafe_ci_after=table_after[g]["ci"])
+        rows.append(row)
+    return metrics, {f"{prefix}per_group": rows}, stats, items
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None

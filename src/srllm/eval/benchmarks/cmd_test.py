@@ -1,0 +1,51 @@
+"""`cmd-test`: the corpus's held-out test split (paper Table 5): % unsafe before and after the
+intervention, per target demographic, plus how well the scorer agrees with the gold Annotation
+(scikit-learn precision / recall / F1 of "Unsafe")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from srllm.eval.benchmarks._common import safety_block, stratified_sample
+from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
+
+DEFAULT_TEST_FILE = "build/corpus/test.jsonl"
+
+
+class CMDTest(Benchmark):
+    name = "cmd-test"
+    version = "1"
+    description = "CMD test split: unsafe % before/after the intervention (Table 5)"
+    needs = ("classify", "rewrite")
+    metrics = {"unsafe_pct": False, "unsafe_pct_after": False, "toxic_pct": False, "toxic_pct_after": False,
+               "gold_unsafe_pct": False, "scorer_f1": True}
+    default_n = 500
+    paper_table = "5"
+
+    def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
+        from sklearn.metrics import precision_recall_fscore_support
+
+        from srllm.data.io import read_records
+        from srllm.provenance import sha256_file
+
+        path = Path(ctx.options.get("test_file") or DEFAULT_TEST_FILE)
+        if not path.is_file():
+            raise BenchmarkError(f"cmd-test: options.test_file {path} does not exist; build the corpus with "
+                                 "`srllm data build` or set benchmarks.cmd-test.test_file in the suite config")
+        records = read_records(path)
+        frame = pd.DataFrame({"text": [r.text for r in records], "source": [r.source for r in records],
+                              "gold": [r.annotation for r in records],
+                              "group": [(r.target_demographic or ["none"])[0] for r in records]})
+        frame = stratified_sample(frame, n, ctx.seed, "source", "cmd-test")
+        metrics, tables, stats, items = safety_block(ctx, frame["text"].tolist(), frame["group"].tolist())
+        gold = (frame["gold"] == "Unsafe").tolist()
+        predicted = [item["unsafe"] for item in items]
+        p, r, f, _ = precision_recall_fscore_support(gold, predicted, average="binary", zero_division=0)
+        metrics.update(gold_unsafe_pct=100 * sum(gold) / len(gold), scorer_precision=float(p), scorer_recall=float(r),
+                       scorer_f1=float(f))
+        for item, g, source in zip(items, frame["gold"], frame["source"]):
+            item.update(gold=g, source=source)
+        return BenchmarkResult(self.name, self.version, len(frame), metrics, tables, stats, items,
+                               checksums={str(path): sha256_file(path)}, config={"test_file": str(path)})

@@ -1,0 +1,80 @@
+"""Interventions: callables ``texts -> texts`` applied to what a model produced (or to a test
+set's texts) before re-scoring. Built in:
+
+- ``srllm``: the SR_LLM safety pipeline (``srllm.rewrite.SafetyPipeline.load()``): detect, rewrite,
+  re-score, retry or fall back; resolved lazily.
+- ``identity``: returns the texts unchanged (the floor: "after" equals "before").
+- ``delete-flagged``: a word-deletion baseline: drops every word that alt-profanity-check alone
+  scores >= 0.5 (punctuation around the word goes with it).
+- ``module:function``: any importable callable with the same signature.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from importlib import import_module
+
+Intervention = Callable[[list[str]], list[str]]
+
+
+class InterventionError(ValueError):
+    """An intervention name does not resolve."""
+
+
+def identity(texts: list[str]) -> list[str]:
+    return list(texts)
+
+
+_WORD = re.compile(r"\S+")
+
+
+def delete_flagged(texts: list[str], threshold: float = 0.5) -> list[str]:
+    """Drop words that alt-profanity-check flags on their own (>= `threshold`)."""
+    from profanity_check import predict_prob
+
+    words = sorted({w for t in texts for w in _WORD.findall(t)})
+    flagged = {w for w, p in zip(words, predict_prob(words) if words else []) if p >= threshold}
+    return [" ".join(w for w in _WORD.findall(t) if w not in flagged) for t in texts]
+
+
+def srllm_pipeline() -> Intervention:
+    try:
+        from srllm.rewrite import SafetyPipeline  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise InterventionError("the srllm safety pipeline (srllm.rewrite.SafetyPipeline) is not available in this "
+                                "install; use --intervention delete-flagged or identity") from exc
+    pipeline = SafetyPipeline.load()
+
+    def run(texts: list[str]) -> list[str]:
+        return [result.output for result in pipeline.run(list(texts))]
+
+    return run
+
+
+BUILTIN: dict[str, Callable[[], Intervention]] = {
+    "srllm": srllm_pipeline,
+    "identity": lambda: identity,
+    "delete-flagged": lambda: delete_flagged,
+}
+
+
+def load_intervention(name: str | None) -> Intervention | None:
+    """The intervention called `name` (None or "none": no intervention)."""
+    if name is None or name == "none":
+        return None
+    if name in BUILTIN:
+        return BUILTIN[name]()
+    if ":" in name:
+        module, _, attr = name.partition(":")
+        try:
+            fn = getattr(import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise InterventionError(f"intervention {name!r}: {exc}") from None
+        if not callable(fn):
+            raise InterventionError(f"intervention {name!r} is not callable")
+        return fn
+    close = difflib.get_close_matches(name, [*BUILTIN, "none"], n=2)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise InterventionError(f"unknown intervention {name!r}{hint} (known: none, {', '.join(BUILTIN)}, or module:function)")
