@@ -41,14 +41,14 @@ def delete_flagged(texts: list[str], threshold: float = 0.5) -> list[str]:
 
 def srllm_pipeline() -> Intervention:
     try:
-        from srllm.rewrite import SafetyPipeline  # type: ignore[import-not-found]
+        from srllm.rewrite import SafetyPipeline
     except ImportError as exc:
         raise InterventionError("the srllm safety pipeline (srllm.rewrite.SafetyPipeline) is not available in this "
                                 "install; use --intervention delete-flagged or identity") from exc
     pipeline = SafetyPipeline.load()
 
     def run(texts: list[str]) -> list[str]:
-        return [result.output for result in pipeline.run(list(texts))]
+        return [result.output for result in pipeline.run_many(list(texts))]
 
     return run
 

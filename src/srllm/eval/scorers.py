@@ -184,7 +184,7 @@ class OpenAIModerationScorer:
 
 def _srllm_classifier(**kwargs: Any) -> Scorer:
     try:
-        from srllm.classify import load_classifier  # type: ignore[attr-defined]
+        from srllm.classify import load_classifier
     except ImportError as exc:
         raise ScorerError("the srllm classifier (srllm.classify.load_classifier) is not available in this "
                           "install; use --scorer profanity-vader") from exc
