@@ -75,7 +75,7 @@ def test_fallback_edits_the_flagged_spans_and_says_so(mode, expected):
     result = pipeline(rewriter, fallback=mode).run("that guy is a total idiot")
     assert result.decision == FELL_BACK and result.output == expected
     assert result.risk_after["unsafe"] is False
-    assert "still unsafe" in result.reasons[0] and "flagged span(s)" in result.reasons[0]
+    assert "still unsafe" in result.reasons[0] and "flagged word(s)" in result.reasons[0]
 
 
 def test_fallback_without_candidates_and_withholding_when_no_span_helps():

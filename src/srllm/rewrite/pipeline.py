@@ -262,16 +262,18 @@ class SafetyPipeline:
                 unsafe.append(w)
         if not unsafe:
             return
-        edited = [edit_spans(w.text, [(s.start, s.end) for s in w.spans], mode) if w.spans else "" for w in unsafe]
+        # One word can be flagged by several heads (unsafe, bias, toxicity): edit each place once.
+        places = [sorted({(s.start, s.end) for s in w.spans}) for w in unsafe]
+        edited = [edit_spans(w.text, where, mode) if where else "" for w, where in zip(unsafe, places)]
         scored = [e for e in edited if e.strip()]
         verdicts = iter(self.classifier.predict(scored, explain=False) if scored else [])
         reports = [next(verdicts) if e.strip() else None for e in edited]
-        for w, edit, report in zip(unsafe, edited, reports):
+        for w, where, edit, report in zip(unsafe, places, edited, reports):
             why = w.failure or "no rewrite"
             w.decision = FELL_BACK
             if report is not None and not report.unsafe:
                 w.output, w.fallback, w.risk_after = edit, mode, risk_summary(report)
-                w.reason = f"{why}; {'masked' if mode == 'mask' else 'removed'} {len(w.spans)} flagged span(s)"
+                w.reason = f"{why}; {'masked' if mode == 'mask' else 'removed'} {len(where)} flagged word(s)"
             else:
                 w.output, w.fallback, w.risk_after = WITHHELD, "withheld", None  # nothing of the text left to score
                 problem = "no flagged spans" if not w.spans else "still unsafe after editing the flagged spans"
