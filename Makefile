@@ -93,7 +93,7 @@ loadtest: setup
 # The paper's evaluation suite (configs/eval-paper.yaml) on the default model; needs the built corpus for cmd-test.
 EVAL_RUN ?= runs/eval/paper
 eval-paper: setup
-	$(BIN)/srllm eval run --suite paper --intervention srllm --threads 1 --data-dir $(DATA_DIR) --option cmd-test.test_file=$(OUT)/test.jsonl --out $(EVAL_RUN)
+	$(BIN)/srllm eval run --suite paper --intervention srllm --data-dir $(DATA_DIR) --option cmd-test.test_file=$(OUT)/test.jsonl --out $(EVAL_RUN)
 
 clean:
 	rm -rf build .pytest_cache
