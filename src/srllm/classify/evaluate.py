@@ -6,7 +6,7 @@ Measured in one run, on the same items:
   classes for 3-level heads; `sklearn.metrics`), ECE before and after temperature scaling; the
   Annotation rule on predicted levels and the learned unsafe head, both against the gold
   Annotation. Peers: the majority class of the training split (per head), VADER for sentiment
-  (compound >= 0.05 Positive, <= -0.05 Negative; note the corpus's sentiment labels ARE VADER's,
+  (`srllm.data.labels.sentiment`, the function that labelled the corpus; note the corpus's sentiment labels ARE VADER's,
   so that row is a consistency check, not a competitor) and alt-profanity-check for toxicity
   (toxic = any level above No).
 - ToxiGen human-annotated test (940 rows, `mbias` file, column ``label``): AUROC / F1 of the
@@ -97,17 +97,6 @@ def bootstrap_f1(labels: np.ndarray, decisions: np.ndarray, average: str, resamp
     return float(low), float(high)
 
 
-def vader_sentiment(texts: Sequence[str]) -> list[str]:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyzer = SentimentIntensityAnalyzer()
-    out = []
-    for text in texts:
-        compound = analyzer.polarity_scores(text)["compound"]
-        out.append("Positive" if compound >= 0.05 else "Negative" if compound <= -0.05 else "Neutral")
-    return out
-
-
 def profanity_probs(texts: Sequence[str]) -> np.ndarray:
     from profanity_check import predict_prob
 
@@ -154,7 +143,9 @@ def corpus_section(clf: Classifier, test: list[Any], train: list[Any]) -> dict[s
     labels = {c: [clf.levels[c][i] for i in clf.decide(c, probs[c])] for c in CATEGORIES}
     rule = np.array([annotate(*(labels[c][i] for c in CATEGORIES)) == "Unsafe" for i in range(len(test))], dtype=int)
     out["annotation_rule"] = binary_metrics(gold_unsafe, rule, rule)
-    vader = vader_sentiment(texts)
+    from srllm.data.labels import sentiment
+
+    vader = [sentiment(t) for t in texts]
     sentiment_names = clf.levels["sentiment"]
     gold_sentiment = np.array([sentiment_names.index(r.sentiment) for r in test])
     vader_index = np.array([sentiment_names.index(v) for v in vader])
