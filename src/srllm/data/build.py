@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srllm.data.contamination import EvalIndex, OverlapReport, build_eval_index, overlap_report, text_hash
+from srllm.data.heldout import heldout_leaks, leak_message
 from srllm.data.io import write_records
 from srllm.data.registry import sha256_file
 from srllm.data.schema import SPLITS, CMDRecord
@@ -144,6 +145,8 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
 
     records, dedupe = _dedupe(records)
     log(f"deduplicated: dropped {sum(dedupe['dropped_by_source'].values())} repeated texts")
+    if leaks := heldout_leaks(records):  # the hand-written held-out sets must never be trained on
+        raise ContaminationError(leak_message(leaks))
 
     log("indexing evaluation sets for the contamination check:")
     eval_adapters = {name: cls(config.data_dir) for name, cls in adapters("eval").items()}
