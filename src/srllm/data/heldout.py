@@ -211,8 +211,8 @@ def heldout_leaks(records: Iterable[CMDRecord]) -> list[Leak]:
 
 def leak_message(leaks: list[Leak], show: int = 10) -> str:
     """A readable error for `srllm data build`."""
-    lines = [f"{len(leaks)} corpus rows contain texts of the hand-written held-out sets ({HELDOUT_DIR}), "
-             "which must never be trained on; remove them from the source or the held-out set:"]
+    lines = [(f"{len(leaks)} corpus rows contain texts of the hand-written held-out sets ({HELDOUT_DIR}), "
+             "which must never be trained on; remove them from the source or the held-out set:")]
     lines += [f"  {leak.record_id} ({leak.source}) = {leak.heldout}: {leak.text!r}" for leak in leaks[:show]]
     if len(leaks) > show:
         lines.append(f"  ... and {len(leaks) - show} more")

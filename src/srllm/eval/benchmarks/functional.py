@@ -94,9 +94,9 @@ def markdown(data: dict[str, Any]) -> list[str]:
         m = r["metrics"]
         auroc = "-" if m.get("auroc") is None else f"{m['auroc']:.3f}"
         lines += [f"## Functional tests ({model}, scorer `{data['config']['scorer']}`)", "",
-                  f"Accuracy {_pct(m['accuracy'])}% {_ci(r['stats']['accuracy']['ci'])} over {r['n']} cases; "
+                  (f"Accuracy {_pct(m['accuracy'])}% {_ci(r['stats']['accuracy']['ci'])} over {r['n']} cases; "
                   f"Unsafe cases {_pct(m['unsafe_accuracy'])}%, Benign cases {_pct(m['benign_accuracy'])}%; "
-                  f"AUROC {auroc}.", "",
+                  f"AUROC {auroc}."), "",
                   "| capability | n | expected Unsafe | accuracy % | Wilson 95% CI |", "|---|---:|---:|---:|---|"]
         lines += [f"| {c['capability']} | {c['n']} | {c['expected_unsafe']} | {_pct(c['accuracy'])} | {_ci(c['ci'])} |"
                   for c in r["tables"]["per_capability"]]

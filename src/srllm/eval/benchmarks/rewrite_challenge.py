@@ -40,6 +40,12 @@ def _outputs(ctx: Context, texts: list[str]) -> tuple[list[str], list[bool], str
     return outputs, [MASK in o or WITHHELD in o for o in outputs], "markers"
 
 
+def _scorer_name(scorer: Any) -> str:
+    if getattr(scorer, "name", None):
+        return str(scorer.name)
+    return "srllm" if type(scorer).__module__.startswith("srllm.classify") else type(scorer).__name__
+
+
 def _rates(items: list[dict[str, Any]], judges: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {"n": len(items)}
     for key in ("group_kept", "topic_kept", "fell_back", "changed"):
@@ -70,7 +76,7 @@ class RewriteChallenge(Benchmark):
         outputs, fell_back, fell_back_from = _outputs(ctx, texts)
         if len(outputs) != len(texts):
             raise BenchmarkError(f"intervention {ctx.intervention_name!r} returned {len(outputs)} texts for {len(texts)}")
-        scorers = {str(getattr(ctx.scorer, "name", type(ctx.scorer).__name__)): ctx.scorer}
+        scorers = {_scorer_name(ctx.scorer): ctx.scorer}
         for judge in ctx.options.get("judges", DEFAULT_JUDGES):
             if judge not in scorers:
                 scorers[judge] = load_scorer(judge)
@@ -119,8 +125,8 @@ def markdown(data: dict[str, Any]) -> list[str]:
             continue
         m = r["metrics"]
         lines += [f"## Rewrite challenge ({model}, intervention `{data['config']['intervention']}`)", "",
-                  f"{r['n']} sentences; group kept {m['group_kept_pct']:.1f}%, topic kept {m['topic_kept_pct']:.1f}%, "
-                  f"fell back {m['fell_back_pct']:.1f}% (from {m['fell_back_from']}), changed {m['changed_pct']:.1f}%.", "",
+                  (f"{r['n']} sentences; group kept {m['group_kept_pct']:.1f}%, topic kept {m['topic_kept_pct']:.1f}%, "
+                  f"fell back {m['fell_back_pct']:.1f}% (from {m['fell_back_from']}), changed {m['changed_pct']:.1f}%."), "",
                   "| judge | benign before % | benign after % | Wilson 95% CI |", "|---|---:|---:|---|"]
         lines += [f"| {j['judge']} | {j['benign_before_pct']:.1f} | {j['benign_after_pct']:.1f} | "
                   f"{_ci([c / 100 for c in j['ci_after']])} |" for j in r["tables"]["per_judge"]]
