@@ -31,7 +31,7 @@ from srllm.provenance import run_metadata
 TRAIN_SOURCES = ("edos_sexism", "implicit_hate_corpus", "sbic", "wiegand_identity_groups", "hatemoji_build",
                  "hatexplain", "toxic_spans", "redditbias_annotated", "davidson", "paradetox", "neutral_rewriter",
                  "wnc", "hh_rlhf")
-#: default caps: ParaDetox and Davidson are mostly explicit profanity; uncapped they are 40% of the corpus
+#: default caps: ParaDetox and Davidson are mostly explicit profanity; uncapped they are a third of the corpus
 #: and teach "swear word = unsafe". A cap keeps that many original rows without a human rewrite (a seeded
 #: sample); rows with a human rewrite (ParaDetox pairs) and their rewrites are always kept.
 DEFAULT_CAPS: dict[str, int] = {"davidson": 6000, "paradetox": 6000}
