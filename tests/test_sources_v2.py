@@ -208,7 +208,7 @@ def test_dynahate_is_an_evaluation_table(fixture_data):
     ("hatemoji_build", 5912, (0.45, 0.55)), ("hatexplain", 3545, (0.4, 0.6)), ("toxic_spans", 8629, (0.5, 0.9)),
 ])
 def test_real_v2_sources(real_data_dir, name, rows, unsafe_share):
-    adapter, records = load(name, real_data_dir)
+    _, records = load(name, real_data_dir)
     low, high = (rows, rows) if isinstance(rows, int) else rows
     assert low <= len(records) <= high
     share = sum(r.annotation == "Unsafe" for r in records.values()) / len(records)

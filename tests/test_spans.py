@@ -6,8 +6,8 @@ from pydantic import ValidationError
 from srllm.data.io import read_records, write_records
 from srllm.data.labels import edited_spans, edited_words
 from srllm.data.schema import CMDRecord, json_schema
-from srllm.data.spans import fold_whitespace, span_words, spans_from_offsets, trim_spans
 from srllm.data.sources.base import rewrite_pair
+from srllm.data.spans import fold_whitespace, span_words, spans_from_offsets, trim_spans
 from srllm.data.targets import group_axes, names_group, target_axes
 
 TEXT = "Ça va, you idiot 🙄 and moron."
