@@ -94,7 +94,8 @@ def test_records_labels_ids_and_words(annotated_dir: Path) -> None:
     assert records["redditbias:religion1:r1a"].target_demographic == ["religion"]
     assert records["redditbias:religion2:r2a"].biased_words == ["terrorists"]
     for record in records.values():
-        assert record.sentiment == sentiment(record.text)
+        # label v2: a comment humans judged biased is Negative (stereotyping); others keep VADER
+        assert record.sentiment == ("Negative" if record.bias == "Yes" else sentiment(record.text))
         assert record.annotation == annotate(record.bias, record.toxicity, record.sentiment, record.harm)
 
 

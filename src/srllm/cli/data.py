@@ -29,18 +29,31 @@ class Build(Command):
         parser.add_argument("--seed", type=int, default=13, help="seed for synthetic data and the split")
         parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), action="append", default=[],
                             dest="formats", help="extra file format of the splits (repeatable; JSONL is always written)")
+        parser.add_argument("--cap", action="append", default=[], metavar="SOURCE=N",
+                            help="keep at most N original rows without a human rewrite from SOURCE (repeatable; "
+                            "default davidson=6000 paradetox=6000; SOURCE=none removes that cap)")
 
     def run(self, args: argparse.Namespace) -> int:
-        from srllm.data.build import BuildConfig, ContaminationError, build_corpus
+        from srllm.data.build import DEFAULT_CAPS, BuildConfig, ContaminationError, build_corpus
         from srllm.data.registry import DataSourceError, default_data_dir
 
+        caps = dict(DEFAULT_CAPS)
+        for item in args.cap:
+            source, sep, value = item.partition("=")
+            if not sep or not (value.isdigit() or value == "none"):
+                raise CommandError(f"--cap {item!r}: expected SOURCE=N (a row count) or SOURCE=none")
+            if value == "none":
+                caps.pop(source, None)
+            else:
+                caps[source] = int(value)
         try:
             data_dir = args.data_dir or default_data_dir()
-            config = BuildConfig(data_dir=data_dir, out_dir=args.out, seed=args.seed, formats=tuple(dict.fromkeys(["jsonl", *args.formats])))
+            config = BuildConfig(data_dir=data_dir, out_dir=args.out, seed=args.seed, caps=caps,
+                                 formats=tuple(dict.fromkeys(["jsonl", *args.formats])))
             result = build_corpus(config, log=print)
         except ContaminationError as exc:
             raise CommandError(str(exc), exit_code=3) from None
-        except DataSourceError as exc:
+        except (DataSourceError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         print(result.summary())
         return 0

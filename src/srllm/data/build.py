@@ -1,14 +1,18 @@
 """`srllm data build`: the CMD training corpus from the TRAIN sources.
 
-Steps: load every TRAIN adapter (and the synthetic pairs) -> deduplicate by normalised text ->
-drop rows whose text or benign variation occurs in any EVALUATION set -> verify the overlap is
-now 0 (else fail) -> split 70/10/20 (seeded, stratified, pairs kept together) -> write the
-splits, statistics, a manifest and a data card. Every dropped or skipped row is counted.
+Steps: load every TRAIN adapter (and the synthetic pairs) -> deduplicate by normalised text (the
+first source in `sources` order wins, so the richly human-labelled sets come first) -> drop rows
+whose text or benign variation occurs in any EVALUATION set -> verify the overlap is now 0 (else
+fail) -> cap the profanity-heavy sources (`caps`) -> split 70/10/20 (seeded, stratified, pairs kept
+together) -> write the splits, statistics, a manifest and a data card. Every dropped or skipped
+row is counted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +26,15 @@ from srllm.data.sources import adapters
 from srllm.data.split import DEFAULT_RATIOS, assign_splits
 from srllm.provenance import run_metadata
 
-TRAIN_SOURCES = ("paradetox", "davidson", "implicit_hate", "redditbias_annotated", "neutral_rewriter", "wnc", "hh_rlhf")
+#: default TRAIN sources, in deduplication priority (human stance labels and targets first; SBIC before
+#: Davidson, whose tweets it contains). `implicit_hate` (a subset of implicit_hate_corpus) is not a default.
+TRAIN_SOURCES = ("edos_sexism", "implicit_hate_corpus", "sbic", "wiegand_identity_groups", "hatemoji_build",
+                 "hatexplain", "toxic_spans", "redditbias_annotated", "davidson", "paradetox", "neutral_rewriter",
+                 "wnc", "hh_rlhf")
+#: default caps: ParaDetox and Davidson are mostly explicit profanity; uncapped they are 40% of the corpus
+#: and teach "swear word = unsafe". A cap keeps that many original rows without a human rewrite (a seeded
+#: sample); rows with a human rewrite (ParaDetox pairs) and their rewrites are always kept.
+DEFAULT_CAPS: dict[str, int] = {"davidson": 6000, "paradetox": 6000}
 FORMATS = ("jsonl", "csv", "parquet")
 LABELS = ("bias", "toxicity", "sentiment", "harm", "annotation")
 
@@ -40,6 +52,7 @@ class BuildConfig:
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     sources: tuple[str, ...] = TRAIN_SOURCES
     synthetic: bool = True
+    caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
 
     def __post_init__(self) -> None:
         bad = [f for f in self.formats if f not in FORMATS]
@@ -49,6 +62,9 @@ class BuildConfig:
         unknown = [s for s in self.sources if s not in train]
         if unknown:
             raise ValueError(f"sources: {unknown} are not TRAIN sources; expected values from {list(train)}")
+        bad_caps = {k: v for k, v in self.caps.items() if k not in train or not isinstance(v, int) or v < 0}
+        if bad_caps:
+            raise ValueError(f"caps: {bad_caps} invalid; expected TRAIN source -> a non-negative row count")
         if len(self.ratios) != 3 or abs(sum(self.ratios) - 1) > 1e-9:
             raise ValueError(f"ratios: expected three numbers summing to 1 (train, dev, test), got {self.ratios}")
 
@@ -61,6 +77,7 @@ class BuildResult:
     manifest: dict
     contamination: OverlapReport
     log_lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     def counts(self) -> dict[str, Counter[str]]:
         table: dict[str, Counter[str]] = defaultdict(Counter)
@@ -75,8 +92,9 @@ class BuildResult:
             unsafe = sum(r.annotation == "Unsafe" for r in rows)
             variations = sum(r.benign_variation is not None for r in rows)
             lines.append(f"| {split} | {len(rows)} | {unsafe} | {len(rows) - unsafe} | {variations} |")
-        lines.append("")
+        lines += ["", *source_table(self.records), "", *label_table(self.records), ""]
         lines.append(f"Contamination after decontamination: {self.contamination.total} overlapping rows")
+        lines.append(f"Build time: {self.seconds:.0f} s")
         lines.append(f"Wrote {', '.join(str(p) for p in self.paths.values())}")
         return "\n".join(lines)
 
@@ -105,6 +123,45 @@ def _dedupe(records: Sequence[CMDRecord]) -> tuple[list[CMDRecord], dict]:
     return out, {"dropped_by_source": dict(sorted(dropped.items())), "with_conflicting_labels": conflicting}
 
 
+def source_table(records: Sequence[CMDRecord]) -> list[str]:
+    """Markdown: rows, Unsafe rows and rows with word spans per source and split."""
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in records:
+        row = table[r.source]
+        row[r.split or "unsplit"] += 1
+        row["rows"] += 1
+        row["Unsafe"] += r.annotation == "Unsafe"
+        row["spans"] += bool(r.biased_spans)
+    lines = ["| source | rows | Unsafe | with spans | train | dev | test |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for source, c in sorted(table.items()):
+        lines.append(f"| {source} | {c['rows']} | {c['Unsafe']} | {c['spans']} | {c['train']} | {c['dev']} | {c['test']} |")
+    return lines
+
+
+def label_table(records: Sequence[CMDRecord]) -> list[str]:
+    """Markdown: how many rows have each level of each label."""
+    lines = ["| label | levels (rows) |", "|---|---|"]
+    for label in LABELS:
+        counts = Counter(getattr(r, label) for r in records)
+        lines.append(f"| {label} | " + ", ".join(f"{level} {n}" for level, n in sorted(counts.items())) + " |")
+    return lines
+
+
+def _cap(records: Sequence[CMDRecord], caps: dict[str, int], seed: int) -> tuple[list[CMDRecord], dict[str, int]]:
+    """Keep at most caps[source] original rows without a benign variation per source (those whose
+    seeded hash of the id is smallest), and drop the rows derived from the others."""
+    def order(record: CMDRecord) -> str:
+        return hashlib.blake2b(f"{seed}|{record.id}".encode(), digest_size=8).hexdigest()
+
+    drop: set[str] = set()
+    for source, cap in caps.items():
+        candidates = [r for r in records if r.source == source and r.parent_id is None and r.benign_variation is None]
+        drop.update(r.id for r in sorted(candidates, key=order)[cap:])
+    kept = [r for r in records if r.id not in drop and r.parent_id not in drop]
+    dropped = Counter(r.source for r in records if r.id in drop or r.parent_id in drop)
+    return kept, dict(sorted(dropped.items()))
+
+
 def _decontaminate(records: Sequence[CMDRecord], index: EvalIndex) -> tuple[list[CMDRecord], OverlapReport]:
     """Drop rows found in an evaluation set, and the rows derived from them."""
     before = overlap_report(records, index)
@@ -127,6 +184,7 @@ def _write_splits(records: Sequence[CMDRecord], config: BuildConfig) -> dict[str
 def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: None) -> BuildResult:
     from srllm.data import datacard, stats, synthetic
 
+    started = time.perf_counter()
     train_adapters = {name: adapters("train")[name](config.data_dir) for name in config.sources}
     records: list[CMDRecord] = []
     skipped: dict[str, dict[str, int]] = {}
@@ -155,6 +213,10 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
     if after.total:
         raise ContaminationError(f"{after.total} training rows still overlap evaluation sets:\n{after.markdown()}")
 
+    records, capped = _cap(records, config.caps, config.seed)
+    if capped:
+        log(f"capped: dropped {', '.join(f'{n} {s}' for s, n in capped.items())} rows (caps {config.caps})")
+
     assignment = assign_splits(records, config.seed, config.ratios)
     records = [r.model_copy(update={"split": assignment[r.id]}) for r in records]
 
@@ -172,6 +234,8 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
         "ratios": list(config.ratios),
         "sources": list(config.sources),
         "synthetic": config.synthetic,
+        "caps": dict(sorted(config.caps.items())),
+        "capped_rows": capped,
         **run_metadata(),
         "input_checksums": dict(sorted(input_checksums.items())),
         "skipped_source_rows": skipped,
@@ -188,6 +252,7 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
     paths["manifest"] = manifest_path
     result = BuildResult(config, records, paths, manifest, after)
     paths["datacard"] = datacard.write_datacard(result, before, synthetic_rows)
+    result.seconds = time.perf_counter() - started
     return result
 
 

@@ -2,7 +2,9 @@
 
 Texts are compared by a hash of their normalised form: Unicode NFKC, case-folded, every run of
 non-alphanumeric characters turned into one space, trimmed. So "Women are BAD!!" and
-"women are bad" collide, while any change of a word does not.
+"women are bad" collide, while any change of a word does not. Emoji and other pictographs
+(U+2190-U+2BFF, U+1F000-U+1FAFF) count as words: "I love 🐀" and "I love 👳🏾" (a HatemojiBuild
+perturbation pair) are different texts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 from srllm.data.schema import CMDRecord
 
-_NON_ALNUM = re.compile(r"[\W_]+")
+_NON_ALNUM = re.compile(r"(?:(?![\u2190-\u2bff\U0001F000-\U0001FAFF])[\W_])+")
 
 
 def normalise(text: str) -> str:

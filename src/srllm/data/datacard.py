@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from srllm.data.build import label_table, source_table
 from srllm.data.contamination import OverlapReport
 from srllm.data.schema import CMDRecord
 from srllm.data.sources import adapters
@@ -15,7 +16,9 @@ from srllm.taxonomy import DEFINITIONS, LEVELS
 if TYPE_CHECKING:
     from srllm.data.build import BuildResult
 
-FIELDS_DOCUMENTED = ("bias", "toxicity", "harm", "sentiment", "target_demographic", "biased_words", "benign_variation")
+FIELDS_DOCUMENTED = ("bias", "toxicity", "harm", "sentiment", "target_demographic", "biased_words", "biased_spans",
+                     "benign_variation")
+_NO_SPANS = "none: the source marks no word spans"
 
 
 def _cell(text: str | None, limit: int = 160) -> str:
@@ -38,10 +41,25 @@ def _sources_table(result: BuildResult) -> list[str]:
 
 
 def _label_origin(result: BuildResult) -> list[str]:
-    origin = result.manifest["label_origin"]
-    lines = ["| source | " + " | ".join(FIELDS_DOCUMENTED) + " |", "|---" * (len(FIELDS_DOCUMENTED) + 1) + "|"]
-    for source, fields in origin.items():
-        lines.append(f"| {source} | " + " | ".join(_cell(fields.get(f, "—"), 400) for f in FIELDS_DOCUMENTED) + " |")
+    """One table per source: how each field was derived, then the source's label counts in the corpus."""
+    from srllm.data.build import LABELS
+
+    lines: list[str] = []
+    for source, fields in result.manifest["label_origin"].items():
+        rows = [r for r in result.records if r.source == source]
+        unsafe = sum(r.annotation == "Unsafe" for r in rows)
+        lines += [f"### {source}", "", f"{len(rows)} rows in the corpus, {unsafe} Unsafe, "
+                  f"{sum(bool(r.biased_spans) for r in rows)} with word spans.", "",
+                  "| field | how it is derived |", "|---|---|"]
+        for name in FIELDS_DOCUMENTED:
+            default = _NO_SPANS if name == "biased_spans" else "—"
+            lines.append(f"| {name} | {_cell(fields.get(name, default), 600)} |")
+        for label in LABELS:
+            counts = {}
+            for r in rows:
+                counts[getattr(r, label)] = counts.get(getattr(r, label), 0) + 1
+            lines.append(f"| {label} in the corpus | " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + " |")
+        lines.append("")
     return lines
 
 
@@ -56,7 +74,21 @@ def _skipped(result: BuildResult) -> list[str]:
     for source, sets in result.manifest["contamination"]["before_by_source"].items():
         for eval_set, n in sets.items():
             lines.append(f"| {source} | text found in evaluation set {eval_set} | {n} |")
+    for source, n in result.manifest["capped_rows"].items():
+        lines.append(f"| {source} | over the source cap ({result.config.caps[source]} original rows without a "
+                     f"human rewrite), with derived rows | {n} |")
     return lines
+
+
+def _caps(result: BuildResult) -> str:
+    caps = result.config.caps
+    if not caps:
+        return "none."
+    listed = ", ".join(f"{source} {n}" for source, n in sorted(caps.items()))
+    return (f"{listed} original rows without a human rewrite (seeded sample; `srllm data build --cap SOURCE=N`). "
+            "ParaDetox and Davidson are mostly explicit profanity: uncapped they are about 40% of the corpus and "
+            "teach that a swear word is what makes a text unsafe. Rows with a human rewrite (ParaDetox pairs) are "
+            "always kept: they are the only human rewrite supervision.")
 
 
 def _review(synthetic_rows: list[CMDRecord], seed: int) -> list[str]:
@@ -110,10 +142,26 @@ def write_datacard(result: BuildResult, before: OverlapReport, synthetic_rows: l
         "",
         *_sources_table(result),
         "",
-        "## How each label was derived",
+        *source_table(result.records),
         "",
-        "Human labels are used where the source has them; sentiment is always VADER (a lexicon, a weak "
-        "label); 'not annotated -> X' marks a default, not a judgement, and is a known limitation.",
+        "Label distribution of the whole corpus:",
+        "",
+        *label_table(result.records),
+        "",
+        f"Source caps: {_caps(result)}",
+        "",
+        "## How each label was derived (label derivation v2)",
+        "",
+        "Human labels decide bias, toxicity and harm wherever a source has them; 'not annotated -> X' marks a "
+        "default, not a judgement, and is a known limitation. Sentiment follows the paper (section 3.2), which "
+        "derives negative sentiment from stereotyping: a text that humans labelled stereotyping, hateful or sexist "
+        "is Negative towards its target whatever VADER says; VADER (a lexicon, a weak label) decides only where no "
+        "human stance label exists. The Annotation rule stays the paper's. Implied statements (SBIC "
+        "targetStereotype, implicit-hate implied_statement) are extra Unsafe rows with their post as parent_id, in "
+        "the post's split. Texts that name an identity group neutrally or positively (Wiegand OTHER, EDOS not "
+        "sexist, implicit-hate not_hate, SBIC non-offensive, HateXplain normal, HatemojiBuild not hateful) have "
+        "no risk label, so they are Benign: a group name alone never makes a text unsafe. Target groups are "
+        "mapped to the taxonomy's demographics by srllm.data.targets.",
         "",
         *_label_origin(result),
         "",
@@ -143,8 +191,12 @@ def write_datacard(result: BuildResult, before: OverlapReport, synthetic_rows: l
         "",
         "## Known limitations",
         "",
-        "- Sentiment is a lexicon's weak label; the Annotation rule makes Unsafe depend on it, so a toxic text "
-        "VADER reads as neutral is Benign by the rule.",
+        "- Where no human stance label exists (profanity-only sources, not-hateful rows), sentiment is a lexicon's "
+        "weak label; the Annotation rule makes Unsafe depend on it, so a toxic text VADER reads as neutral is Benign "
+        "by the rule.",
+        "- Implied statements are annotators' paraphrases (short 'X are Y' sentences), not posts.",
+        "- SBIC and HateXplain are their dev/test posts only (the train splits are not in reach); HateXplain's "
+        "rationales are not in reach, so it has no word spans.",
         "- Several sources annotate one risk only; the other categories default to their lowest level.",
         "- HH-RLHF harm labels come from noisy pairwise preferences.",
         "- Synthetic pairs come from templates: they are regular and cover what the templates cover.",

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from srllm.data.schema import FIELDS, LIST_FIELDS, CMDRecord
+from srllm.data.schema import FIELDS, LIST_FIELDS, SPAN_FIELDS, CMDRecord
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
@@ -190,12 +190,12 @@ def write_records(records: Iterable[CMDRecord], path: str | Path) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pa.schema(
-            [
-                pa.field(name, pa.list_(pa.string()) if name in LIST_FIELDS else pa.string())
-                for name in FIELDS
-            ]
-        )
+        def arrow_type(name: str) -> pa.DataType:
+            if name in SPAN_FIELDS:
+                return pa.list_(pa.list_(pa.int64()))
+            return pa.list_(pa.string()) if name in LIST_FIELDS else pa.string()
+
+        schema = pa.schema([pa.field(name, arrow_type(name)) for name in FIELDS])
         table = pa.Table.from_pylist(rows, schema=schema)
         pq.write_table(table, path, compression="zstd")
     return len(rows)

@@ -1,9 +1,12 @@
-"""Weak labels and text helpers shared by the adapters.
+"""Label derivation shared by the adapters, and text helpers.
 
 - sentiment: VADER (Hutto & Gilbert 2014), a lexicon from PyPI, with its documented thresholds:
   compound >= 0.05 Positive, <= -0.05 Negative, else Neutral.
-- edited_words: the words a human rewrite removed or replaced (difflib over word tokens), used
-  as biased words for rewrite pairs.
+- stance_sentiment (label derivation v2): the paper derives negative sentiment from stereotyping
+  (section 3.2), so a text that humans labelled stereotyping, hateful or sexist is Negative towards
+  its target whatever VADER says; VADER decides only where no such human label exists.
+- edited_words / edited_spans: the words a human rewrite removed or replaced (difflib over word
+  tokens) and their character spans, used as biased words for rewrite pairs.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ import difflib
 import re
 from functools import cache, lru_cache
 
+from srllm.data.spans import WORD, Span, merge_spans
 from srllm.taxonomy import SentimentLevel
 
 VADER_POSITIVE = 0.05
 VADER_NEGATIVE = -0.05
-_WORD = re.compile(r"[\w'’-]+")
 
 
 @cache
@@ -41,6 +44,11 @@ def sentiment(text: str) -> SentimentLevel:
     return "Neutral"
 
 
+def stance_sentiment(text: str, negative_stance: bool) -> SentimentLevel:
+    """Negative when humans labelled `text` stereotyping, hateful or sexist; else its VADER level."""
+    return "Negative" if negative_stance else sentiment(text)
+
+
 _DETOK = [
     (re.compile(r" ([.,!?;:%)\]}])"), r"\1"),
     (re.compile(r"([(\[{$]) "), r"\1"),
@@ -58,7 +66,17 @@ def detokenize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return WORD.findall(text)
+
+
+def edited_spans(source: str, rewrite: str) -> list[Span]:
+    """Character spans of `source` covering the words `rewrite` deleted or replaced; a run of
+    changed words is one span (case-insensitive word diff)."""
+    tokens = list(WORD.finditer(source))
+    tgt = [w.lower() for w in words(rewrite)]
+    matcher = difflib.SequenceMatcher(a=[t.group(0).lower() for t in tokens], b=tgt, autojunk=False)
+    return merge_spans((tokens[i1].start(), tokens[i2 - 1].end())
+                       for tag, i1, i2, _j1, _j2 in matcher.get_opcodes() if tag in ("delete", "replace"))
 
 
 def edited_words(source: str, rewrite: str) -> list[str]:

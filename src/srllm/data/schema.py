@@ -1,7 +1,8 @@
 """The CMD record: the paper's Content Moderation Dataset schema (section 3.2, Appendix B.1).
 
 One row is one text with its four risk labels, the Annotation computed by the taxonomy's
-rule, the target demographic(s), the biased words, and a benign variation where one exists.
+rule, the target demographic(s), the biased words (and, where a source marks them, their
+character spans `biased_spans`), and a benign variation where one exists.
 `source`, `source_id` and `provenance` say where the row came from.
 """
 
@@ -12,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from srllm.data.spans import check_spans, span_words
 from srllm.taxonomy import (
     DEMOGRAPHICS,
     NO_TARGET,
@@ -46,6 +48,11 @@ class CMDRecord(BaseModel):
         description=f"Targeted demographic axes, from {list(ALLOWED_DEMOGRAPHICS)}.",
     )
     biased_words: list[str] = Field(default_factory=list, description="Words that carry the risk.")
+    biased_spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Character spans [start, end) of the biased/toxic words in `text`: sorted, non-overlapping, "
+        "inside the text. When present, `biased_words` are the words inside them.",
+    )
     benign_variation: str | None = Field(default=None, description="A benign rewrite keeping the meaning.")
     source: str = Field(min_length=1, description="Dataset (adapter) name the row came from.")
     source_id: str = Field(min_length=1, description="Row key inside the source file(s).")
@@ -78,6 +85,16 @@ class CMDRecord(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _spans_fit_the_text(self) -> CMDRecord:
+        if self.biased_spans:
+            check_spans(self.text, self.biased_spans)
+            expected = span_words(self.text, self.biased_spans)
+            if self.biased_words != expected:
+                raise ValueError(f"biased_words {self.biased_words!r} are not the words inside biased_spans "
+                                 f"({expected!r})")
+        return self
+
+    @model_validator(mode="after")
     def _annotation_follows_rule(self) -> CMDRecord:
         expected = annotate(self.bias, self.toxicity, self.sentiment, self.harm)
         if self.annotation != expected:
@@ -101,7 +118,9 @@ class CMDRecord(BaseModel):
 
 
 #: Fields holding lists: stored as JSON arrays in CSV cells.
-LIST_FIELDS: tuple[str, ...] = ("target_demographic", "biased_words")
+LIST_FIELDS: tuple[str, ...] = ("target_demographic", "biased_words", "biased_spans")
+#: List fields whose items are [start, end] integer pairs (Parquet: list<list<int64>>).
+SPAN_FIELDS: tuple[str, ...] = ("biased_spans",)
 FIELDS: tuple[str, ...] = tuple(CMDRecord.model_fields)
 
 

@@ -13,6 +13,13 @@ from srllm.data.registry import Adapter
 #: name -> "module:Class"; imported lazily so listing sources stays cheap.
 _ADAPTERS: dict[str, str] = {
     # training sources
+    "edos_sexism": "edos:EDOS",
+    "implicit_hate_corpus": "implicit_hate_corpus:ImplicitHateCorpus",
+    "sbic": "sbic:SBIC",
+    "wiegand_identity_groups": "wiegand:WiegandIdentityGroups",
+    "hatemoji_build": "hatemoji:HatemojiBuild",
+    "hatexplain": "hatexplain:HateXplain",
+    "toxic_spans": "toxic_spans:ToxicSpans",
     "paradetox": "paradetox:ParaDetox",
     "davidson": "davidson:Davidson",
     "implicit_hate": "implicit_hate:ImplicitHate",
@@ -31,6 +38,8 @@ _ADAPTERS: dict[str, str] = {
     "holistic_bias": "holistic_bias:HolisticBias",
     "redditbias_pairs": "redditbias:RedditBiasPairs",
     "babe": "babe:BABE",
+    "dynahate": "dynahate:DynaHate",
+    "toxic_spans_test": "toxic_spans:ToxicSpansTest",
 }
 
 

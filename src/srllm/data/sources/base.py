@@ -4,15 +4,21 @@ yield a tidy table (and every text in it, for contamination checks)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
 
 import pandas as pd
 
+from srllm.data.contamination import text_hash
 from srllm.data.demographics import detect_demographics
-from srllm.data.labels import edited_words, sentiment
+from srllm.data.labels import edited_spans, stance_sentiment
 from srllm.data.registry import Adapter
 from srllm.data.schema import CMDRecord
+from srllm.data.spans import span_words
+from srllm.data.targets import group_axes, names_group
+
+#: at most this many implied statements of one post become rows (annotators often restate one stereotype)
+MAX_IMPLIED_PER_POST = 2
 
 
 class TrainAdapter(Adapter):
@@ -59,16 +65,24 @@ def public_record(
     toxicity: str,
     harm: str,
     target: list[str] | None = None,
+    negative_stance: bool = False,
+    biased_spans: list[tuple[int, int]] | None = None,
     **fields: object,
 ) -> CMDRecord:
-    """A row of a public data set: VADER sentiment, demographics by lexicon unless `target` is given,
-    the Annotation by the taxonomy's rule; id '<source>:<key>'."""
+    """A row of a public data set; id '<source>:<key>'.
+
+    Sentiment is Negative when `negative_stance` (humans labelled the text stereotyping, hateful or
+    sexist), else VADER; demographics by lexicon unless `target` is given; with `biased_spans`, the
+    biased words are the words inside them; the Annotation by the taxonomy's rule."""
+    if biased_spans:
+        fields["biased_words"] = span_words(text, biased_spans)
+        fields["biased_spans"] = biased_spans
     return CMDRecord.labelled(
         id=f"{source}:{key}",
         text=text,
         bias=bias,
         toxicity=toxicity,
-        sentiment=sentiment(text),
+        sentiment=stance_sentiment(text, negative_stance),
         harm=harm,
         target_demographic=target or detect_demographics(text),
         source=source,
@@ -88,12 +102,39 @@ def rewrite_pair(
     toxicity: str,
     harm: str,
     target: list[str] | None = None,
+    negative_stance: bool = False,
     suffix: str = "rewrite",
 ) -> tuple[CMDRecord, CMDRecord]:
-    """A human rewrite pair as two records: the original (labels given, biased words = what the
-    rewrite changed, benign variation = the rewrite) and the rewrite as its own Benign-side row."""
+    """A human rewrite pair as two records: the original (labels given, biased spans and words = what
+    the rewrite deleted or replaced, benign variation = the rewrite) and the rewrite as its own
+    Benign-side row."""
     original = public_record(source, key, text, bias=bias, toxicity=toxicity, harm=harm, target=target,
-                             biased_words=edited_words(text, rewrite), benign_variation=rewrite)
+                             negative_stance=negative_stance, biased_spans=edited_spans(text, rewrite),
+                             benign_variation=rewrite)
     neutral = public_record(source, f"{key}:{suffix}", rewrite, bias="No", toxicity="No", harm="Low",
                             parent_id=original.id)
     return original, neutral
+
+
+def implied_rows(adapter: TrainAdapter, post: CMDRecord, statements: Iterable[tuple[str, list[str] | None]]
+                 ) -> Iterator[CMDRecord]:
+    """The implied statements (stereotype spelled out, with its target group or None) of a hateful
+    post as extra Unsafe rows: bias Yes, harm Medium, sentiment Negative, id '<post id>:implied:<n>',
+    parent_id the post. Kept only when the statement names a group (fragments such as 'is violent'
+    are skipped) and is new for the post; at most MAX_IMPLIED_PER_POST per post."""
+    seen = {text_hash(post.text)}
+    kept = 0
+    for statement, target in statements:
+        statement = " ".join(statement.split())
+        if not statement or text_hash(statement) in seen:
+            continue
+        seen.add(text_hash(statement))
+        if not names_group(statement):
+            adapter.skip("implied statement names no group (a fragment)")
+        elif kept == MAX_IMPLIED_PER_POST:
+            adapter.skip(f"implied statement beyond {MAX_IMPLIED_PER_POST} per post")
+        else:
+            yield public_record(post.source, f"{post.source_id}:implied:{kept}", statement, bias="Yes", toxicity="No",
+                                harm="Medium", target=target or group_axes(statement), negative_stance=True,
+                                parent_id=post.id)
+            kept += 1

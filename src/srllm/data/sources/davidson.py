@@ -49,7 +49,7 @@ class Davidson(TrainAdapter):
         "toxicity": "human majority class: hate speech -> High, offensive -> Mild, neither -> No",
         "harm": "human vote counts: all annotators say hate -> High, hate majority -> Medium, else Low",
         "bias": "human: hate-speech majority (attacks a group by the source's definition) -> Yes, else No",
-        "sentiment": "VADER (weak label)",
+        "sentiment": "label v2: hate-speech majority -> Negative (hateful, paper 3.2); offensive and neither -> VADER",
         "target_demographic": "lexicon match (srllm.data.demographics)",
         "biased_words": "none (the source marks no words)",
         "benign_variation": "none (no rewrites in the source)",
@@ -65,5 +65,5 @@ class Davidson(TrainAdapter):
             label = int(row["class"])
             yield public_record(
                 "davidson", str(key), text, bias="Yes" if label == 0 else "No", toxicity=TOXICITY_BY_CLASS[label],
-                harm=harm_from_votes(int(row["hate_speech"]), int(row["count"]), label),
+                harm=harm_from_votes(int(row["hate_speech"]), int(row["count"]), label), negative_stance=label == 0,
             )

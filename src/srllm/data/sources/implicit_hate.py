@@ -1,5 +1,6 @@
 """Latent / implicit hate (ElSherief et al., EMNLP 2021), the balanced 14,200-post subset
-published by Microsoft SafeNLP. Its `toxicity_score` is constant per label (2.25 hate, 1.0
+published by Microsoft SafeNLP. Superseded by `implicit_hate_corpus` (the full release), which the
+default build uses; when both are built, deduplication keeps the full corpus's rows. Its `toxicity_score` is constant per label (2.25 hate, 1.0
 neutral) and `target_groups` is always ["all_groups"], so neither carries information."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class ImplicitHate(TrainAdapter):
         "bias": "human: implicit hate (stereotypes, coded attacks on a group) -> Yes, neutral -> No",
         "toxicity": "human: implicit hate -> Mild (hateful without explicit abuse), neutral -> No",
         "harm": "human: implicit hate -> Medium (demeaning a group), neutral -> Low",
-        "sentiment": "VADER (weak label)",
+        "sentiment": "label v2: human implicit hate -> Negative (stereotyping, paper 3.2); neutral -> VADER",
         "target_demographic": "lexicon match (the source's target_groups is always 'all_groups')",
         "biased_words": "none (the source marks no words)",
         "benign_variation": "none (no rewrites in the source)",
@@ -48,4 +49,5 @@ class ImplicitHate(TrainAdapter):
                 continue
             hate = row["label"] == "hate"
             yield public_record("implicit_hate", str(row["id"]), text, bias="Yes" if hate else "No",
-                                toxicity="Mild" if hate else "No", harm="Medium" if hate else "Low")
+                                toxicity="Mild" if hate else "No", harm="Medium" if hate else "Low",
+                                negative_stance=hate)

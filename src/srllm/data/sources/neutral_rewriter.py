@@ -47,6 +47,7 @@ class NeutralRewriter(TrainAdapter):
         "sentiment": "VADER (weak label)",
         "target_demographic": "gender for the original; lexicon match for the rewrite",
         "biased_words": "words the human rewrite changed (the gendered pronouns), by difflib",
+        "biased_spans": "character spans of those words in the text (a run of changed words is one span)",
         "benign_variation": "human: the manually checked gender-neutral reference",
     }
 

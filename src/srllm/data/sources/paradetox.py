@@ -48,6 +48,7 @@ class ParaDetox(TrainAdapter):
         "sentiment": "VADER (weak label)",
         "target_demographic": "lexicon match (srllm.data.demographics)",
         "biased_words": "words the human rewrite deleted or replaced (difflib)",
+        "biased_spans": "character spans of those words in the text (a run of changed words is one span)",
         "benign_variation": "human: the first neutral rewrite (neutral1); it also becomes its own Benign row",
     }
 

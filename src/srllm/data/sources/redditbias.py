@@ -27,7 +27,7 @@ from functools import cached_property
 import pandas as pd
 
 from srllm.data.demographics import term_pattern
-from srllm.data.labels import sentiment
+from srllm.data.labels import stance_sentiment
 from srllm.data.registry import DatasetSpec, github_raw
 from srllm.data.schema import CMDRecord
 from srllm.data.sources._text import clean, parse_list
@@ -177,7 +177,8 @@ class RedditBiasAnnotated(TrainAdapter):
         "non-binary bias_sent are skipped",
         "toxicity": "not annotated in the source -> No",
         "harm": "not annotated in the source -> Low",
-        "sentiment": "VADER (weak label)",
+        "sentiment": "label v2: bias_sent 1 (humans judged the comment biased against the group) -> Negative "
+        "(stereotyping, paper 3.2); bias_sent 0 -> VADER",
         "target_demographic": "the RedditBias folder the comment was retrieved for (gender -> gender, "
         "orientation -> sexual_orientation, race -> race_ethnicity, religion1/religion2 -> religion)",
         "biased_words": "lexicon match: terms of the folder's RedditBias attribute list (e.g. race_black.txt, "
@@ -220,7 +221,7 @@ class RedditBiasAnnotated(TrainAdapter):
             text=text,
             bias=bias,
             toxicity="No",
-            sentiment=sentiment(text),
+            sentiment=stance_sentiment(text, bias == "Yes"),
             harm="Low",
             target_demographic=[DEMOGRAPHIC[axis]],
             biased_words=matched_words(self._attributes[axis], text) if bias == "Yes" else [],

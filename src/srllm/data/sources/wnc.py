@@ -41,6 +41,7 @@ class WikiNeutrality(TrainAdapter):
         "sentiment": "VADER (weak label)",
         "target_demographic": "lexicon match (srllm.data.demographics)",
         "biased_words": "words the human edit removed or replaced, by difflib",
+        "biased_spans": "character spans of those words in the text (a run of changed words is one span)",
         "benign_variation": "human: the sentence after the NPOV edit",
     }
 
