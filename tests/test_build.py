@@ -83,3 +83,20 @@ def test_a_second_build_is_byte_identical(built, real_data_dir, tmp_path):
 def test_build_without_data_is_a_clear_error(tmp_path, capsys):
     assert main(["data", "build", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
     assert "missing data file" in capsys.readouterr().err
+
+
+def test_v2_sources_caps_spans_and_new_evaluation_sets(built):
+    result, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    checked = {row["eval_set"] for row in manifest["contamination"]["after"]}
+    assert {"dynahate", "toxic_spans_test"} <= checked
+    sources = Counter(r.source for r in result.records)
+    assert {"edos_sexism", "implicit_hate_corpus", "sbic", "wiegand_identity_groups", "hatemoji_build", "hatexplain",
+            "toxic_spans"} <= set(sources) and "implicit_hate" not in sources
+    unpaired = [r for r in result.records if r.source == "davidson" and r.parent_id is None]
+    assert len(unpaired) == manifest["caps"]["davidson"] and manifest["capped_rows"]["davidson"] > 0
+    assert sum(bool(r.biased_spans) for r in result.records if r.source == "toxic_spans") > 0.9 * sources["toxic_spans"]
+    implied = [r for r in result.records if ":implied:" in r.id]
+    assert implied and all(r.annotation == "Unsafe" for r in implied)
+    datacard = (out / "DATACARD.md").read_text()
+    assert all(f"### {name}" in datacard for name in sources)

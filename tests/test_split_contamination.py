@@ -96,3 +96,22 @@ def test_rows_sharing_a_benign_variation_share_a_split():
     for i in range(200):
         assert assignment[f"a:{i}"] == assignment[f"a:{1000 + i}"]
     assert set(assignment.values()) == {"train", "dev", "test"}
+
+
+def test_cap_keeps_a_seeded_sample_of_unpaired_rows_and_every_pair():
+    from srllm.data.build import _cap
+
+    rows = corpus(100)  # odd i: a child rewrite; none has a benign variation
+    paired = rec(500, source="a", text="paired text", variation="a neutral rewrite")
+    kept, dropped = _cap([*rows, paired], {"a": 10}, seed=1)
+    roots = [r for r in kept if r.source == "a" and r.parent_id is None and r.benign_variation is None]
+    assert len(roots) == 10 and paired in kept
+    assert all(r.parent_id in {k.id for k in kept} for r in kept if r.parent_id)  # children follow their parent
+    assert dropped == {"a": sum(r.source == "a" for r in rows) - sum(r.source == "a" for r in kept if r != paired)}
+    assert _cap([*rows, paired], {"a": 10}, seed=1)[0] == kept and _cap(rows, {"a": 10}, seed=2)[0] != kept[:-1]
+    assert [r for r in kept if r.source == "b"] == [r for r in rows if r.source == "b"]
+
+
+def test_emoji_are_words_for_the_text_hash():
+    assert text_hash("I would love to 🔪 some 👳🏾") != text_hash("I would love to 🔪 some 👨🏿")
+    assert text_hash("love 🔪!!") == text_hash("LOVE  🔪")

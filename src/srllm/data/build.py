@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srllm.data.contamination import EvalIndex, OverlapReport, build_eval_index, overlap_report, text_hash
+from srllm.data.heldout import heldout_leaks, leak_message
 from srllm.data.io import write_records
 from srllm.data.registry import sha256_file
 from srllm.data.schema import SPLITS, CMDRecord
@@ -31,7 +32,7 @@ from srllm.provenance import run_metadata
 TRAIN_SOURCES = ("edos_sexism", "implicit_hate_corpus", "sbic", "wiegand_identity_groups", "hatemoji_build",
                  "hatexplain", "toxic_spans", "redditbias_annotated", "davidson", "paradetox", "neutral_rewriter",
                  "wnc", "hh_rlhf")
-#: default caps: ParaDetox and Davidson are mostly explicit profanity; uncapped they are 40% of the corpus
+#: default caps: ParaDetox and Davidson are mostly explicit profanity; uncapped they are a third of the corpus
 #: and teach "swear word = unsafe". A cap keeps that many original rows without a human rewrite (a seeded
 #: sample); rows with a human rewrite (ParaDetox pairs) and their rewrites are always kept.
 DEFAULT_CAPS: dict[str, int] = {"davidson": 6000, "paradetox": 6000}
@@ -202,6 +203,8 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
 
     records, dedupe = _dedupe(records)
     log(f"deduplicated: dropped {sum(dedupe['dropped_by_source'].values())} repeated texts")
+    if leaks := heldout_leaks(records):  # the hand-written held-out sets must never be trained on
+        raise ContaminationError(leak_message(leaks))
 
     log("indexing evaluation sets for the contamination check:")
     eval_adapters = {name: cls(config.data_dir) for name, cls in adapters("eval").items()}

@@ -86,7 +86,7 @@ def _caps(result: BuildResult) -> str:
         return "none."
     listed = ", ".join(f"{source} {n}" for source, n in sorted(caps.items()))
     return (f"{listed} original rows without a human rewrite (seeded sample; `srllm data build --cap SOURCE=N`). "
-            "ParaDetox and Davidson are mostly explicit profanity: uncapped they are about 40% of the corpus and "
+            "ParaDetox and Davidson are mostly explicit profanity: uncapped they are about a third of the corpus and "
             "teach that a swear word is what makes a text unsafe. Rows with a human rewrite (ParaDetox pairs) are "
             "always kept: they are the only human rewrite supervision.")
 

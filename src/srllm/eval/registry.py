@@ -145,6 +145,8 @@ _BUILTIN: dict[str, str] = {
     "crows-pairs": "crows_pairs:CrowSPairsLikelihood",
     "redditbias": "redditbias:RedditBiasPerplexity",
     "holisticbias": "holisticbias:HolisticBiasLikelihood",
+    "functional": "functional:Functional",
+    "rewrite-challenge": "rewrite_challenge:RewriteChallenge",
 }
 _USER: dict[str, type[Benchmark]] = {}
 

@@ -172,6 +172,9 @@ def markdown_report(data: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     lines += _per_group(data, "toxigen-rewrite", "## ToxiGen hate sentences rewritten: ours vs MBIAS, per group")
     lines += _per_group(data, "bold", "## BOLD continuations per domain / group")
     lines += _table7(data) + _table8(data) + _table9(data) + _style(data)
+    from srllm.eval.benchmarks import functional, rewrite_challenge
+
+    lines += functional.markdown(data) + rewrite_challenge.markdown(data)
     timing = [[m, n, r["n"], f(r["seconds"]), f(r.get("cpu_s"))] for m, b in data["results"].items() for n, r in b.items()]
     lines += ["## Benchmarks run", "", *table(["model", "benchmark", "n", "wall s", "CPU s"], timing)]
     if plots:

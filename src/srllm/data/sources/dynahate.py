@@ -34,7 +34,8 @@ class DynaHate(EvalAdapter):
         for split in ("dev", "test"):
             frame = pd.read_csv(self.path(f"dynahate_{split}.csv"), dtype=str, keep_default_na=False)
             frame = frame.rename(columns={"acl.id": "id", "acl.id.matched": "matched_id"})
-            frame["matched_id"] = [m if m.strip() else None for m in frame["matched_id"]]
             frame["split"] = split
             frames.append(frame.reindex(columns=list(COLUMNS)))
-        return pd.concat(frames, ignore_index=True)
+        frame = pd.concat(frames, ignore_index=True)
+        frame["matched_id"] = pd.Series([m if m.strip() else None for m in frame["matched_id"]], dtype=object)
+        return frame
