@@ -64,6 +64,8 @@ class ClassifierTrainConfig:
     dropout: float = 0.1
     freeze_encoder: bool = False
     token_head: bool = True
+    #: a classifier folder (with model.safetensors) to start from instead of the bare encoder: a second leg
+    init_from: str | None = None
     span_loss_weight: float = 1.0
     source_weighting: str = "sqrt"
     seed: int = 13
@@ -194,6 +196,11 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     encoder, tokenizer = load_encoder(config.encoder)
     split_symbols(tokenizer)
     model = MultiHeadClassifier(encoder, levels, config.dropout, token_head=config.token_head)
+    if config.init_from:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(config.init_from) / TORCH_FILE)))
+        log.info("initialised from %s", config.init_from)
     if config.freeze_encoder:
         model.freeze_encoder()
     train = _encode(tokenizer, train_records, levels, config.max_length)
