@@ -1,18 +1,31 @@
-"""Benchmark batch classification on CPU: texts/s and peak memory of each backend.
+"""Benchmark classification on CPU: texts/s with and without word spans, per export, in one run.
 
     python benchmarks/bench_classify.py [--classifier DIR] [--test build/corpus/test.jsonl] [--n 2000]
+        [--quantize weights-int8 static-int8 dynamic-int8] [--file-rows 100000]
 
-Takes `n` texts of 20-40 words from the corpus test split (seeded), warms each backend up, then
-times `Classifier.predict` over all of them (no word spans, as in a batch job) and, separately,
-with the word spans of `--explain-n` texts. Backends: int8 ONNX Runtime (the shipped form) and,
-when the folder holds torch weights, fp32 PyTorch. Also reports how often the two agree.
+Takes `n` texts of 20-40 words from the corpus test split (seeded) and, for the classifier folder
+(default: the shipped one), times in the same process:
+- the plain forward pass (`predict`, no spans): the baseline every ratio is against;
+- spans from the token head (`predict(explain="head")`, the default of `srllm classify`);
+- spans by occlusion (`explain="occlusion"`, on `--explain-n` texts: one extra pass per word).
+With `--quantize`, a folder holding torch weights is re-exported to each ONNX form in a temporary
+folder, and each form is timed the same way, with its agreement with fp32 torch on unsafe decisions
+and the largest change of a score between a text alone and in a batch.
+With `--file-rows`, `srllm classify --input FILE --output OUT` (spans on, as by default) runs as a
+separate process over a JSONL file of that many rows (the sample repeated), and its wall time and
+peak RSS are reported: the batch path streams results to disk, so memory stays flat.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +35,43 @@ from srllm.classify.predictor import ONNX_FILE, TORCH_FILE, Classifier, shipped_
 from srllm.data.io import read_records
 
 
+def timed(clf: Classifier, texts: list[str], explain: bool | str) -> tuple[float, list]:
+    started = time.perf_counter()
+    reports = clf.predict(texts, explain=explain)
+    return len(texts) / (time.perf_counter() - started), reports
+
+
+def measure(name: str, clf: Classifier, texts: list[str], explain_n: int) -> dict:
+    clf.predict(texts[:64], explain=bool(clf.has_span_head))  # warm-up
+    plain, reports = timed(clf, texts, False)
+    row = {"form": name, "plain_texts_per_s": round(plain, 1), "unsafe": [r.unsafe for r in reports]}
+    if clf.has_span_head:
+        head, _ = timed(clf, texts, "head")
+        row.update(head_texts_per_s=round(head, 1), head_vs_plain=round(head / plain, 3))
+    occlusion, _ = timed(clf, texts[:explain_n], "occlusion")
+    row.update(occlusion_texts_per_s=round(occlusion, 1), occlusion_vs_plain=round(occlusion / plain, 4))
+    alone = np.array([clf.predict([t])[0].unsafe_score for t in texts[:32]])
+    row["batch_vs_alone_max_diff"] = round(float(np.abs(alone - [r.unsafe_score for r in reports[:32]]).max()), 6)
+    return row
+
+
+def file_run(folder: Path, texts: list[str], rows: int, threads: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with source.open("w", encoding="utf-8") as f:
+            for i in range(rows):
+                f.write(json.dumps({"id": str(i), "text": texts[i % len(texts)]}) + "\n")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "srllm.cli", "classify", "--classifier", str(folder), "--threads",
+                        str(threads), "--input", str(source), "--output", str(out)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        written = sum(1 for _ in out.open(encoding="utf-8"))
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"rows": rows, "written": written, "seconds": round(seconds, 1), "texts_per_s": round(rows / seconds, 1),
+            "peak_rss_mib": round(peak, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classifier", type=Path, default=None, help="classifier folder (default: shipped)")
@@ -29,32 +79,51 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--explain-n", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quantize", nargs="*", default=[], help="ONNX forms to export and compare (needs torch weights)")
+    parser.add_argument("--file-rows", type=int, default=0, help="also time `srllm classify --input` on this many rows")
     args = parser.parse_args()
     folder = args.classifier or shipped_path()
     texts = [r.text for r in read_records(args.test) if 20 <= len(r.text.split()) <= 40]
     texts = random.Random(0).sample(texts, min(args.n, len(texts)))
-    words = np.mean([len(t.split()) for t in texts])
-    print(f"{len(texts)} texts, mean {words:.1f} words, batch {args.batch_size}")
-    labels = {}
-    for backend, weights in (("onnx", ONNX_FILE), ("torch", TORCH_FILE)):
-        if not (folder / weights).is_file():
-            print(f"{backend}: skipped ({folder / weights} not there)")
-            continue
-        clf = Classifier(folder, backend=backend, batch_size=args.batch_size)
-        clf.predict(texts[:64])
-        started = time.perf_counter()
-        reports = clf.predict(texts)
-        seconds = time.perf_counter() - started
-        labels[backend] = [r.unsafe for r in reports]
-        started = time.perf_counter()
-        clf.predict(texts[: args.explain_n], explain=True)
-        explain_s = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{backend}: {len(texts) / seconds:.0f} texts/s ({seconds:.1f} s); with word spans "
-              f"{args.explain_n / explain_s:.1f} texts/s; peak RSS so far {peak:.0f} MiB")
-    if len(labels) == 2:
-        agree = np.mean([a == b for a, b in zip(labels["onnx"], labels["torch"])])
-        print(f"unsafe decisions: int8 ONNX agrees with fp32 torch on {agree:.1%} of texts")
+    print(f"{len(texts)} texts, mean {np.mean([len(t.split()) for t in texts]):.1f} words, batch {args.batch_size}, "
+          f"{args.threads} threads")
+    rows = []
+    forms: list[tuple[str, Path]] = [("as shipped" if args.classifier is None else "onnx", folder)]
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        if args.quantize:
+            from srllm.classify.onnx_export import export_onnx
+
+            if not (folder / TORCH_FILE).is_file():
+                sys.exit(f"--quantize needs torch weights ({folder / TORCH_FILE})")
+            forms = []
+            for mode in args.quantize:
+                copy = tmp / mode
+                shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
+                export_onnx(copy, quantize=mode, check_texts=texts[:256])
+                forms.append((mode, copy))
+        for name, path in forms:
+            if (path / ONNX_FILE).is_file():
+                rows.append(measure(name, Classifier(path, backend="onnx", threads=args.threads,
+                                                     batch_size=args.batch_size), texts, args.explain_n))
+        if (folder / TORCH_FILE).is_file():
+            rows.append(measure("fp32 torch", Classifier(folder, backend="torch", threads=args.threads,
+                                                          batch_size=args.batch_size), texts, args.explain_n))
+        reference = rows[-1]["unsafe"] if rows[-1]["form"] == "fp32 torch" else None
+        print("\n| form | plain texts/s | spans (head) texts/s | head / plain | occlusion texts/s | occlusion / plain "
+              "| unsafe agrees with fp32 | batch vs alone |")
+        print("|---|---|---|---|---|---|---|---|")
+        for row in rows:
+            agree = f"{np.mean(np.equal(row['unsafe'], reference)):.1%}" if reference is not None else "–"
+            print(f"| {row['form']} | {row['plain_texts_per_s']} | {row.get('head_texts_per_s', '–')} | "
+                  f"{row.get('head_vs_plain', '–')} | {row['occlusion_texts_per_s']} | {row['occlusion_vs_plain']} | "
+                  f"{agree} | {row['batch_vs_alone_max_diff']} |")
+        print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        if args.file_rows:
+            print("srllm classify --input:", json.dumps(file_run(forms[0][1], texts, args.file_rows, args.threads)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

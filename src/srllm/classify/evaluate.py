@@ -35,7 +35,7 @@ import numpy as np
 
 from srllm.classify.calibration import expected_calibration_error, softmax_t
 from srllm.classify.explain import WORD, attributions
-from srllm.classify.predictor import POSITIVE_LEVEL, Classifier
+from srllm.classify.predictor import Classifier
 from srllm.classify.report import UNSAFE_HEAD
 from srllm.taxonomy import CATEGORIES, annotate
 

@@ -9,6 +9,10 @@ then scored; results come back in input order.
 
 Decisions: binary heads (bias, unsafe) use the threshold stored for them (chosen on dev), other
 heads the most probable calibrated level. Probabilities are temperature-scaled per head.
+
+Word spans: a classifier trained with a token head (``token_head: true``) returns the flagged words
+from the same forward pass (`srllm.classify.spans`, threshold ``thresholds["span"]`` chosen on dev);
+occlusion (`srllm.classify.explain`, one extra pass per word) stays available as ``explain="occlusion"``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from srllm.classify.calibration import softmax_t
-from srllm.classify.report import UNSAFE_HEAD, RiskReport
+from srllm.classify.report import UNSAFE_HEAD, RiskReport, Span
 from srllm.taxonomy import CATEGORIES
 
 CONFIG_FILE = "classifier.json"
@@ -33,6 +37,8 @@ ONNX_FILE = "model.onnx"
 TORCH_FILE = "model.safetensors"
 SHIPPED_DIR = "classifier-minilm"
 BACKENDS = ("auto", "onnx", "torch")
+#: How `Classifier.predict` finds word spans: the token head, occlusion, or the best available ("auto").
+EXPLAIN_METHODS = ("auto", "head", "occlusion")
 #: For binary heads, which level is "positive" when a threshold is applied.
 POSITIVE_LEVEL = {"bias": "Yes", UNSAFE_HEAD: "Unsafe"}
 
@@ -56,6 +62,7 @@ class ClassifierConfig:
     temperatures: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     dropout: float = 0.1
+    token_head: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -93,10 +100,13 @@ class _OnnxBackend(_Backend):
         self.levels = levels
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
-        from srllm.classify.model import split_logits
+        from srllm.classify.model import SPAN_HEAD, split_logits
 
-        (stacked,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
-        return split_logits(stacked, self.levels)
+        outputs = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        out = split_logits(outputs[0], self.levels)
+        if len(outputs) > 1:
+            out[SPAN_HEAD] = outputs[1]
+        return out
 
 
 class _TorchBackend(_Backend):
@@ -124,7 +134,7 @@ def load_torch_model(folder: Path, config: ClassifierConfig) -> Any:
 
     spec = resolve(config.encoder, kind="encoder")
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(spec.path))
-    model = MultiHeadClassifier(encoder, config.levels, config.dropout)
+    model = MultiHeadClassifier(encoder, config.levels, config.dropout, token_head=config.token_head)
     model.load_state_dict(load_file(str(folder / TORCH_FILE)))
     return model.eval()
 
@@ -170,9 +180,16 @@ class Classifier:
 
     def logits(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Raw (uncalibrated) logits per head, shape (len(texts), classes), in input order."""
+        return self.score(texts).logits
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        """One forward pass over `texts`: head logits, and token span probabilities when the model has a token head."""
+        from srllm.classify.model import SPAN_HEAD
+
         encodings = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = {head: np.zeros((len(texts), len(names)), dtype=np.float32) for head, names in self.levels.items()}
+        tokens: list[np.ndarray] | None = [np.zeros(0, np.float32)] * len(texts) if self.config.token_head else None
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
             width = max(len(encodings[i].ids) for i in index)
@@ -183,8 +200,14 @@ class Classifier:
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
             for head, value in self.backend.logits(ids, mask).items():
-                out[head][index] = value
-        return out
+                if head == SPAN_HEAD:
+                    if tokens is not None:
+                        probs = 1.0 / (1.0 + np.exp(-value.astype(np.float64)))
+                        for row, i in enumerate(index):
+                            tokens[i] = probs[row, : len(encodings[i].ids)]
+                else:
+                    out[head][index] = value
+        return Scores(out, tokens, [e.offsets for e in encodings])
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Temperature-scaled probabilities per head."""
@@ -199,12 +222,19 @@ class Classifier:
             return np.where(probs[:, positive] >= self.config.thresholds[head], positive, 1 - positive)
         return probs.argmax(axis=-1)
 
-    def predict(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
-        """One `RiskReport` per text; with `explain`, the spans of the words that drove the scores."""
+    @property
+    def has_span_head(self) -> bool:
+        return self.config.token_head
+
+    def predict(self, texts: Sequence[str], explain: bool | str = False) -> list[RiskReport]:
+        """One `RiskReport` per text; with `explain` (True/"auto", "head" or "occlusion", see
+        `EXPLAIN_METHODS`), the spans of the words that drove the scores."""
         texts = list(texts)
         if not texts:
             return []
-        probs = self.probabilities(texts)
+        method = self._explain_method(explain)
+        scores = self.score(texts)
+        probs = {head: softmax_t(value, self.config.temperatures.get(head, 1.0)) for head, value in scores.logits.items()}
         decided = {head: self.decide(head, value) for head, value in probs.items()}
         reports = []
         for i, text in enumerate(texts):
@@ -217,11 +247,42 @@ class Classifier:
                 unsafe_score=round(unsafe_p, 6),
                 unsafe=bool(decided[UNSAFE_HEAD][i] == self.levels[UNSAFE_HEAD].index("Unsafe")),
             ))
-        if explain:
+        if method == "head":
+            self._head_spans(reports, scores)
+        elif method == "occlusion":
             from srllm.classify.explain import explain_reports
 
             explain_reports(self, reports)
         return reports
+
+    def _explain_method(self, explain: bool | str) -> str | None:
+        if explain is False or explain is None or explain == "none":
+            return None
+        method = "auto" if explain is True else explain
+        if method not in EXPLAIN_METHODS:
+            raise ValueError(f"explain={explain!r}: expected one of {list(EXPLAIN_METHODS)} (or True/False)")
+        if method == "auto":
+            return "head" if self.has_span_head else "occlusion"
+        if method == "head" and not self.has_span_head:
+            raise ClassifierError(f"{self.folder}: this classifier has no token span head; use explain='occlusion'")
+        return method
+
+    def _head_spans(self, reports: list[RiskReport], scores: Scores) -> None:
+        from srllm.classify.spans import word_spans
+
+        threshold = self.config.thresholds.get("span", 0.5)
+        for report, offsets, probs in zip(reports, scores.offsets, scores.token_probs or []):
+            report.spans = [Span(s, e, report.text[s:e], score, UNSAFE_HEAD)
+                            for s, e, score in word_spans(report.text, offsets, probs, threshold)]
+
+
+@dataclass
+class Scores:
+    """What one forward pass gives: raw logits per head, token span probabilities (or None), token offsets."""
+
+    logits: dict[str, np.ndarray]
+    token_probs: list[np.ndarray] | None
+    offsets: list[list[tuple[int, int]]]
 
 
 def load_classifier(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Classifier:

@@ -16,9 +16,7 @@ import json
 import logging
 import math
 import random
-import shutil
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,21 +24,22 @@ from typing import Any
 import numpy as np
 
 from srllm.classify.calibration import best_f1_threshold, expected_calibration_error, fit_temperature, softmax_t
+from srllm.classify.data import SOURCE_WEIGHTINGS, split_symbols, stratified_sample
+from srllm.classify.data import batch as _batch
+from srllm.classify.data import encode as _encode
+from srllm.classify.onnx_export import QUANTIZE_MODES, export_onnx
 from srllm.classify.predictor import (
-    CONFIG_FILE, ONNX_FILE, POSITIVE_LEVEL, TOKENIZER_FILE, TORCH_FILE, ClassifierConfig,
+    CONFIG_FILE,
+    POSITIVE_LEVEL,
+    TOKENIZER_FILE,
+    TORCH_FILE,
+    ClassifierConfig,
 )
-from srllm.classify.report import HEADS, UNSAFE_HEAD
+from srllm.classify.report import HEADS
 from srllm.train.config import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: How the ONNX export stores its weights:
-#: - ``weights-int8``: MatMul weights in 8-bit blocks (``MatMulNBits``, block 32) and the embedding
-#:   table in int8; activations stay float, so a text's scores do not depend on the batch it is in.
-#: - ``dynamic-int8``: ONNX Runtime dynamic quantisation (about 2.5x faster on CPU), but activations
-#:   are quantised with one scale per batch tensor, so scores shift slightly with batch composition.
-#: - ``none``: float32 (about 90 MB).
-QUANTIZE_MODES = ("weights-int8", "dynamic-int8", "none")
 
 
 @dataclass
@@ -64,6 +63,11 @@ class ClassifierTrainConfig:
     early_stopping_patience: int = 3
     dropout: float = 0.1
     freeze_encoder: bool = False
+    token_head: bool = True
+    #: a classifier folder (with model.safetensors) to start from instead of the bare encoder: a second leg
+    init_from: str | None = None
+    span_loss_weight: float = 1.0
+    source_weighting: str = "sqrt"
     seed: int = 13
     threads: int | None = None
     export_onnx: bool = True
@@ -81,6 +85,11 @@ class ClassifierTrainConfig:
             raise ConfigError("dropout and warmup_ratio must be in [0, 1)")
         if self.quantize not in QUANTIZE_MODES:
             raise ConfigError(f"quantize: {self.quantize!r} is not allowed; expected one of {list(QUANTIZE_MODES)}")
+        if self.source_weighting not in SOURCE_WEIGHTINGS:
+            raise ConfigError(f"source_weighting: {self.source_weighting!r} is not allowed; "
+                              f"expected one of {list(SOURCE_WEIGHTINGS)}")
+        if self.span_loss_weight < 0:
+            raise ConfigError(f"span_loss_weight: must be >= 0, got {self.span_loss_weight!r}")
         if self.num_train_epochs <= 0 and self.max_steps < 1:
             raise ConfigError("num_train_epochs must be > 0 unless max_steps is set")
 
@@ -91,76 +100,62 @@ def load_classifier_config(path: str | Path | None, overrides: list[str] | None 
     return load_config(path, overrides, cls=ClassifierTrainConfig)
 
 
-# --- data ----------------------------------------------------------------------------------------
-
-
-def record_labels(record: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Class index of every head for one CMD record."""
-    out = {}
-    for head, names in levels.items():
-        value = record.annotation if head == UNSAFE_HEAD else getattr(record, head)
-        out[head] = names.index(value)
-    return out
-
-
-def stratified_sample(records: list[Any], n: int | None, seed: int) -> list[Any]:
-    """Up to `n` records, proportional per (source, annotation) stratum, seeded; input order kept."""
-    if n is None or n >= len(records):
-        return list(records)
-    from srllm.eval.rewrite_pairs import allocate
-
-    strata: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(records):
-        strata[f"{r.source}|{r.annotation}"].append(i)
-    quota = allocate({k: len(v) for k, v in strata.items()}, n)
-    rng = random.Random(seed)
-    chosen = sorted(i for key, members in sorted(strata.items()) for i in rng.sample(members, quota[key]))
-    return [records[i] for i in chosen]
-
-
-def _encode(tokenizer: Any, records: list[Any], levels: dict[str, tuple[str, ...]], max_length: int) -> dict[str, Any]:
-    encoded = tokenizer([r.text for r in records], truncation=True, max_length=max_length)
-    labels = {head: np.array([record_labels(r, levels)[head] for r in records]) for head in levels}
-    return {"input_ids": encoded["input_ids"], "labels": labels}
-
-
-def _batch(data: dict[str, Any], index: list[int], pad_id: int) -> tuple[Any, Any, dict[str, Any]]:
+def span_loss(logits: Any, targets: Any) -> Any:
+    """Mean binary cross-entropy over the supervised tokens (0 when there are none)."""
     import torch
 
-    width = max(len(data["input_ids"][i]) for i in index)
-    ids = torch.full((len(index), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(index), width), dtype=torch.long)
-    for row, i in enumerate(index):
-        seq = data["input_ids"][i]
-        ids[row, : len(seq)] = torch.tensor(seq)
-        mask[row, : len(seq)] = 1
-    labels = {head: torch.from_numpy(values[index]) for head, values in data["labels"].items()}
-    return ids, mask, labels
+    from srllm.classify.spans import IGNORE
+
+    keep = targets != IGNORE
+    if not bool(keep.any()):
+        return logits.sum() * 0.0
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits[keep], targets[keep])
 
 
-def predict_logits(model: Any, data: dict[str, Any], batch_size: int, pad_id: int) -> dict[str, np.ndarray]:
-    """Logits per head for every example of `data` (length-bucketed batches, input order)."""
+def predict_logits(model: Any, data: dict[str, Any], batch_size: int, pad_id: int) -> dict[str, Any]:
+    """Logits per head for every example of `data` (length-bucketed batches, input order); with a
+    token head, ``SPAN_HEAD`` holds one array of token probabilities per example."""
     import torch
+
+    from srllm.classify.model import SPAN_HEAD
 
     n = len(data["input_ids"])
     order = sorted(range(n), key=lambda i: len(data["input_ids"][i]))
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, Any] = {}
     model.eval()
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
             ids, mask, _ = _batch(data, index, pad_id)
             for head, value in model(input_ids=ids, attention_mask=mask).items():
-                out.setdefault(head, np.zeros((n, value.shape[-1]), dtype=np.float32))[index] = value.numpy()
+                if head == SPAN_HEAD:
+                    probs = torch.sigmoid(value).numpy()
+                    spans = out.setdefault(SPAN_HEAD, [None] * n)
+                    for row, i in enumerate(index):
+                        spans[i] = probs[row, : len(data["input_ids"][i])]
+                else:
+                    out.setdefault(head, np.zeros((n, value.shape[-1]), dtype=np.float32))[index] = value.numpy()
     return out
 
 
-def macro_f1s(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, float]:
+def macro_f1s(logits: dict[str, Any], labels: dict[str, np.ndarray]) -> dict[str, float]:
     from sklearn.metrics import f1_score
 
     return {head: float(f1_score(labels[head], logits[head].argmax(-1), average="macro",
                                  labels=list(range(logits[head].shape[-1])), zero_division=0))
-            for head in logits}
+            for head in labels}
+
+
+def dev_span_f1(data: dict[str, Any], token_probs: list[np.ndarray] | None, threshold: float = 0.5) -> float | None:
+    """Mean span F1 on the dev rows that have marked spans (None without a token head or such rows)."""
+    from srllm.classify.spans import mean_span_f1, word_spans
+
+    rows = [i for i, spans in enumerate(data["spans"]) if spans]
+    if token_probs is None or not rows:
+        return None
+    pred = [[(s, e) for s, e, _ in word_spans(data["texts"][i], data["offsets"][i], token_probs[i], threshold)]
+            for i in rows]
+    return mean_span_f1(pred, [data["spans"][i] for i in rows])
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -176,7 +171,7 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     import torch
     from safetensors.torch import save_file
 
-    from srllm.classify.model import MultiHeadClassifier, head_levels
+    from srllm.classify.model import SPAN_HEAD, MultiHeadClassifier, head_levels
     from srllm.data.io import read_records
     from srllm.energy import EnergyMeter, peak_rss_bytes
     from srllm.models import load_encoder
@@ -194,10 +189,18 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     started = time.time()
 
     levels = head_levels(HEADS)
-    train_records = stratified_sample(read_records(config.train_file), config.max_train_examples, config.seed)
-    dev_records = stratified_sample(read_records(config.dev_file), config.max_dev_examples, config.seed)
+    train_records = stratified_sample(read_records(config.train_file), config.max_train_examples, config.seed,
+                                      config.source_weighting)
+    dev_records = stratified_sample(read_records(config.dev_file), config.max_dev_examples, config.seed,
+                                    config.source_weighting)
     encoder, tokenizer = load_encoder(config.encoder)
-    model = MultiHeadClassifier(encoder, levels, config.dropout)
+    split_symbols(tokenizer)
+    model = MultiHeadClassifier(encoder, levels, config.dropout, token_head=config.token_head)
+    if config.init_from:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(config.init_from) / TORCH_FILE)))
+        log.info("initialised from %s", config.init_from)
     if config.freeze_encoder:
         model.freeze_encoder()
     train = _encode(tokenizer, train_records, levels, config.max_length)
@@ -206,7 +209,8 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
 
     steps_per_epoch = math.ceil(len(train_records) / config.batch_size)
     total = config.max_steps if config.max_steps > 0 else math.ceil(steps_per_epoch * config.num_train_epochs)
-    groups = [{"params": [p for p in model.heads.parameters()], "lr": config.head_learning_rate}]
+    head_params = list(model.heads.parameters()) + (list(model.token_head.parameters()) if model.token_head else [])
+    groups = [{"params": head_params, "lr": config.head_learning_rate}]
     if not config.freeze_encoder:
         groups.append({"params": [p for p in model.encoder.parameters()], "lr": config.learning_rate})
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
@@ -236,6 +240,8 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
             tokens += int(mask.sum())
             logits = model(input_ids=ids, attention_mask=mask)
             loss = sum(loss_fn(logits[h], labels[h]) for h in levels)
+            if config.token_head and config.span_loss_weight:
+                loss = loss + config.span_loss_weight * span_loss(logits[SPAN_HEAD], labels[SPAN_HEAD])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -245,9 +251,12 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % config.eval_steps == 0 or step == total:
-                f1 = macro_f1s(predict_logits(model, dev, config.eval_batch_size, pad_id), dev["labels"])
-                score = float(np.mean(list(f1.values())))
-                history.append({"step": step, "loss": round(loss.item(), 4), "dev_macro_f1": f1, "dev_mean_f1": score})
+                dev_out = predict_logits(model, dev, config.eval_batch_size, pad_id)
+                f1 = macro_f1s(dev_out, dev["labels"])
+                spans_f1 = dev_span_f1(dev, dev_out.get(SPAN_HEAD))
+                score = float(np.mean(list(f1.values()) + ([spans_f1] if spans_f1 is not None else [])))
+                history.append({"step": step, "loss": round(loss.item(), 4), "dev_macro_f1": f1,
+                                "dev_span_f1": spans_f1, "dev_mean_f1": score})
                 log.info("step %d dev mean macro-F1 %.4f", step, score)
                 if score > best_score:
                     best_score, best_step, bad_evals = score, step, 0
@@ -266,6 +275,8 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
 
     dev_logits = predict_logits(model, dev, config.eval_batch_size, pad_id)
     calibration = calibrate(dev_logits, dev["labels"], levels)
+    if config.token_head:
+        calibration = add_span_threshold(calibration, dev, dev_logits[SPAN_HEAD])
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / TORCH_FILE))
     tokenizer.backend_tokenizer.save(str(out_dir / TOKENIZER_FILE))
     energy = meter.stop()
@@ -285,7 +296,8 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     }
     ClassifierConfig(levels={h: list(v) for h, v in levels.items()}, max_length=config.max_length,
                      encoder=config.encoder, temperatures=calibration["temperatures"],
-                     thresholds=calibration["thresholds"], dropout=config.dropout, info=info).write(out_dir)
+                     thresholds=calibration["thresholds"], dropout=config.dropout, token_head=config.token_head,
+                     info=info).write(out_dir)
     if config.export_onnx:
         info["onnx"] = export_onnx(out_dir, quantize=config.quantize, check_texts=[r.text for r in dev_records[:512]])
         config_path = out_dir / CONFIG_FILE
@@ -313,53 +325,18 @@ def calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray], leve
     return {"temperatures": temperatures, "thresholds": thresholds, "report": report}
 
 
-def export_onnx(folder: Path, quantize: str = "weights-int8", check_texts: list[str] | None = None) -> dict[str, Any]:
-    """Write ``model.onnx`` (weights stored as `quantize` says, see `QUANTIZE_MODES`) from the
-    folder's torch weights and check it against torch on `check_texts`: largest probability
-    difference, label agreement, and the largest change of a text's scores between scoring it alone
-    and in the batch."""
-    import torch
+def add_span_threshold(calibration: dict[str, Any], dev: dict[str, Any], token_probs: list[np.ndarray]
+                       ) -> dict[str, Any]:
+    """The span threshold maximising mean span F1 on the dev rows with marked spans (0.5 without such rows)."""
+    from srllm.classify.spans import best_span_threshold
 
-    from srllm.classify.model import StackedLogits
-    from srllm.classify.predictor import Classifier, load_torch_model
-
-    config = ClassifierConfig.read(folder)
-    model = StackedLogits(load_torch_model(folder, config)).eval()
-    example = (torch.tensor([[101, 7592, 2088, 102]]), torch.ones(1, 4, dtype=torch.long))
-    fp32 = folder / "model.fp32.onnx"
-    torch.onnx.export(model, example, str(fp32), input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                                    "logits": {0: "batch"}}, opset_version=17, dynamo=False)
-    target = folder / ONNX_FILE
-    if quantize == "dynamic-int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
-        fp32.unlink()
-    elif quantize == "weights-int8":
-        import onnx
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-
-        blocks = folder / "model.nbits.onnx"
-        quantizer = MatMulNBitsQuantizer(onnx.load(str(fp32)), bits=8, block_size=32, is_symmetric=True)
-        quantizer.process()
-        quantizer.model.save_model_to_file(str(blocks), use_external_data_format=False)
-        # Gather of an int8 table is weight-only too: each looked-up row is de-quantised on its own.
-        quantize_dynamic(str(blocks), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"])
-        fp32.unlink()
-        blocks.unlink()
+    rows = [i for i, spans in enumerate(dev["spans"]) if spans]
+    if rows:
+        cut, f1 = best_span_threshold([dev["texts"][i] for i in rows], [dev["offsets"][i] for i in rows],
+                                      [token_probs[i] for i in rows], [dev["spans"][i] for i in rows])
     else:
-        shutil.move(fp32, target)
-    result: dict[str, Any] = {"file": ONNX_FILE, "quantize": quantize, "size_mb": round(target.stat().st_size / 1e6, 1)}
-    if check_texts:
-        onnx_probs = Classifier(folder, backend="onnx").probabilities(check_texts)
-        torch_probs = Classifier(folder, backend="torch").probabilities(check_texts)
-        result["check_texts"] = len(check_texts)
-        result["max_prob_diff"] = {h: round(float(np.abs(onnx_probs[h] - torch_probs[h]).max()), 4) for h in onnx_probs}
-        result["label_agreement"] = {h: round(float((onnx_probs[h].argmax(-1) == torch_probs[h].argmax(-1)).mean()), 4)
-                                     for h in onnx_probs}
-        onnx_clf = Classifier(folder, backend="onnx")
-        alone = np.concatenate([onnx_clf.probabilities([t])[UNSAFE_HEAD] for t in check_texts[:32]])
-        result["batch_vs_alone_max_diff"] = round(float(np.abs(alone - onnx_probs[UNSAFE_HEAD][:32]).max()), 6)
-    return result
+        cut, f1 = 0.5, None
+    calibration["thresholds"]["span"] = cut
+    calibration["report"]["span"] = {"threshold": cut, "dev_rows": len(rows),
+                                      "dev_span_f1_at_threshold": None if f1 is None else round(f1, 4)}
+    return calibration

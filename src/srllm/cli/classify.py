@@ -49,7 +49,10 @@ class Classify(Command):
         parser.add_argument("--text-field", default="text", help="column holding the text (default: text)")
         parser.add_argument("--classifier", type=Path, default=None, help="classifier folder (default: the shipped one)")
         parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
-        parser.add_argument("--no-explain", action="store_true", help="skip the word spans (faster)")
+        parser.add_argument("--no-explain", action="store_true", help="skip the word spans")
+        parser.add_argument("--spans", choices=("auto", "head", "occlusion"), default="auto",
+                            help="how word spans are found: the token head (same pass, the default when the classifier "
+                                 "has one) or occlusion (one extra pass per word)")
         parser.add_argument("--batch-size", type=int, default=256, help="texts per batch written (default 256)")
         parser.add_argument("--threads", type=int, default=None)
         parser.add_argument("--json", action="store_true", help="print JSON lines instead of a readable summary")
@@ -60,7 +63,7 @@ class Classify(Command):
         if args.input and not args.output:
             raise CommandError("--input needs --output")
         clf = _load(args.classifier, args.backend, args.threads)
-        explain = not args.no_explain
+        explain = False if args.no_explain else args.spans
         if args.texts:
             for report in clf.predict(args.texts, explain=explain):
                 print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else _readable(report))
