@@ -107,7 +107,7 @@ def stratified_sample(records: list[Any], n: int | None, seed: int) -> list[Any]
     """Up to `n` records, proportional per (source, annotation) stratum, seeded; input order kept."""
     if n is None or n >= len(records):
         return list(records)
-    from srllm.eval.rewrite_pairs import allocate
+    from srllm.sampling import allocate
 
     strata: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):

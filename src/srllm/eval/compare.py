@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from srllm.eval.report import f, p, table
-from srllm.eval.stats import paired_ttest, welch_ttest
+from srllm.statistics import paired_ttest, welch_ttest
 from srllm.eval.suite import load_items, load_run
 
 #: metric -> (item value, binary?)

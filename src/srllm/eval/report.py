@@ -7,35 +7,9 @@ from pathlib import Path
 from typing import Any
 
 
-def f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-    return str(value)
-
-
-def ci(value: Any, interval: Sequence[Any] | None, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if not interval or interval[0] is None:
-        return f(value, digits)
-    return f"{f(value, digits)} [{f(interval[0], digits)}, {f(interval[1], digits)}]"
-
-
-def p(value: Any) -> str:
-    if value is None:
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    if not rows:
-        return ["(no rows)", ""]
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows), ""]
+from srllm.formatting import ci, table  # noqa: E402,F401 - shared with compare / humaneval
+from srllm.formatting import number as f  # noqa: E402
+from srllm.formatting import p_value as p  # noqa: E402
 
 
 def _each(data: dict[str, Any], benchmark: str):

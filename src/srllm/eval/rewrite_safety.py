@@ -14,7 +14,7 @@ from that file; empty rewrites stay empty) and ``reference`` (ParaDetox only: th
 ceiling).
 
 Metrics per system (per row, then averaged; 95% percentile bootstrap intervals over rows, the same
-resamples for every system of a set, `srllm.eval.rewrite_pairs.bootstrap_ci`):
+resamples for every system of a set, `srllm.statistics.bootstrap_ci`):
 
 - unsafe (srllm): share of outputs the srllm classifier judges Unsafe.
 - unsafe (independent): share with alt-profanity-check probability >= 0.5 (Zhou 2019's linear SVM on
@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from srllm.eval.rewrite_pairs import bootstrap_ci, bootstrap_indices, normalise_whitespace, sentence_chrf
+from srllm.similarity import normalise_whitespace, sentence_chrf
+from srllm.statistics import bootstrap_ci, bootstrap_indices
 
 SYSTEMS = ("srllm", "copy-input", "delete-flagged", "zero-shot", "mbias", "reference")
 SETS = ("paradetox", "toxigen")

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from srllm.formatting import short
 from srllm.eval.registry import BenchmarkError, Context, get_benchmark, load_benchmark_file
 
 RESULTS_JSON = "results.json"
@@ -162,7 +163,7 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
                 for item in result.items:
                     handle.write(json.dumps(item, default=str) + "\n")
             log(f"{name} ({model}): n={result.n} in {result.seconds:.1f} s: "
-                + ", ".join(f"{k}={_fmt(v)}" for k, v in result.metrics.items()))
+                + ", ".join(f"{k}={short(v)}" for k, v in result.metrics.items()))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -197,10 +198,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return str(value)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def load_run(path: str | Path) -> dict[str, Any]:

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
 from srllm.eval.metrics import group_rates, style_shift, toxic_rate, unsafe_rate
 from srllm.eval.registry import Context
-from srllm.eval.rewrite_pairs import allocate
 from srllm.eval.scorers import score_texts
-from srllm.eval.stats import bootstrap_mean_ci, paired_ttest, proportion_summary
 
-
-def stratified_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
-    """`n` rows (all when None or larger), allocated over the values of `by` in proportion to their size
-    (at least one each), drawn per stratum with ``random.Random(f"{salt}:{seed}:{value}")``."""
-    frame = frame.reset_index(drop=True)
-    if n is None or n >= len(frame):
-        return frame
-    groups = {str(k): list(v) for k, v in frame.groupby(by, observed=True).groups.items()}
-    take = allocate({k: len(v) for k, v in groups.items()}, n)
-    rows: list[int] = []
-    for key in sorted(groups):
-        rows += sorted(random.Random(f"{salt}:{seed}:{key}").sample(sorted(groups[key]), take[key]))
-    return frame.loc[sorted(rows)].reset_index(drop=True)
-
-
-def equal_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
-    """`n` rows spread as evenly as possible over the values of `by` (e.g. 430 over 13 groups)."""
-    frame = frame.reset_index(drop=True)
-    if n is None or n >= len(frame):
-        return frame
-    keys = sorted(frame[by].astype(str).unique())
-    base, extra = divmod(n, len(keys))
-    rows: list[int] = []
-    for k, key in enumerate(keys):
-        pool = sorted(frame.index[frame[by].astype(str) == key])
-        rows += random.Random(f"{salt}:{seed}:{key}").sample(pool, min(len(pool), base + (k < extra)))
-    return frame.loc[sorted(rows)].reset_index(drop=True)
+from srllm.statistics import bootstrap_mean_ci, paired_ttest, proportion_summary
 
 
 def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], prefix: str = "") -> tuple[dict, dict, dict, list]:

@@ -5,9 +5,10 @@ stratified by domain then group (seeded)."""
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import safety_block, stratified_sample
+from srllm.eval.benchmarks._common import safety_block
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import bootstrap_mean_ci
+from srllm.sampling import stratified_sample
+from srllm.statistics import bootstrap_mean_ci
 
 
 class BOLDGeneration(Benchmark):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from srllm.eval.benchmarks._common import safety_block, stratified_sample
+from srllm.eval.benchmarks._common import safety_block
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
+from srllm.sampling import stratified_sample
 
 DEFAULT_TEST_FILE = "build/corpus/test.jsonl"
 

@@ -4,10 +4,10 @@ per bias type (ideal 50), with a bootstrap CI and the mean log-likelihood differ
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import stratified_sample
 from srllm.eval.metrics import preference_rate
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import one_sample_ttest, proportion_summary
+from srllm.sampling import stratified_sample
+from srllm.statistics import one_sample_ttest, proportion_summary
 
 
 class CrowSPairsLikelihood(Benchmark):

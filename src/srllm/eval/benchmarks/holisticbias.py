@@ -13,7 +13,7 @@ import itertools
 import random
 
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
-from srllm.eval.stats import mann_whitney
+from srllm.statistics import mann_whitney
 
 DEFAULT_AXES = ("gender_and_sex", "race_ethnicity", "religion", "sexual_orientation", "ability")
 

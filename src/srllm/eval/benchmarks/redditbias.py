@@ -15,9 +15,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from srllm.eval.benchmarks._common import stratified_sample
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import grubbs_filter, paired_ttest, welch_ttest
+from srllm.sampling import stratified_sample
+from srllm.statistics import grubbs_filter, paired_ttest, welch_ttest
 
 
 class RedditBiasPerplexity(Benchmark):

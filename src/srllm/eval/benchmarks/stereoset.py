@@ -6,9 +6,9 @@ religion). How many items were scored is reported; unscored items never count as
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import stratified_sample
 from srllm.eval.metrics import stereoset_scores
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
+from srllm.sampling import stratified_sample
 
 KINDS = ("stereotype", "anti_stereotype", "unrelated")
 

@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import equal_sample, safety_block, stratified_sample
+from srllm.eval.benchmarks._common import safety_block
 from srllm.eval.metrics import group_rates, unsafe_rate
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
 from srllm.eval.scorers import score_texts
-from srllm.eval.stats import paired_ttest
+from srllm.sampling import equal_sample, stratified_sample
+from srllm.statistics import paired_ttest
 
 #: the 13 target groups of ToxiGen's human-annotated set, as named in the prompt files
 GROUPS_13 = ("asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_disability", "mexican",
