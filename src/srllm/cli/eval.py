@@ -141,6 +141,10 @@ class Run(Command):
                             help="none | srllm | identity | delete-flagged | module:function (default: the suite's)")
         parser.add_argument("--scorer", default=None,
                             help="srllm | profanity-vader | perspective | openai-moderation (default: the suite's)")
+        parser.add_argument("--judge", action="append", default=None, dest="judges", metavar="NAME",
+                            help="who scores the intervention's outputs (repeatable or comma-separated): judge-classifier, "
+                                 "profanity-vader, perspective, openai-moderation, llm, srllm; default auto: every "
+                                 "independent judge available, never the classifier the intervention consults")
         parser.add_argument("--benchmarks", default=None, help="comma-separated subset of the suite's benchmarks")
         parser.add_argument("--benchmark-file", action="append", default=[], type=Path,
                             help="a Python file defining extra Benchmark classes (repeatable)")
@@ -169,7 +173,7 @@ class Run(Command):
                 load_benchmark_file(path)
             path = args.config or builtin_suite(args.suite)
             overrides = {"models": args.models, "intervention": args.intervention, "scorer": args.scorer,
-                         "limit": args.limit, "seed": args.seed, "batch_size": args.batch_size, "threads": args.threads,
+                         "limit": args.limit, "seed": args.seed, "judges": args.judges, "batch_size": args.batch_size, "threads": args.threads,
                          "benchmark_files": [str(p) for p in args.benchmark_file] or None}
             config = SuiteConfig.from_yaml(path, **overrides)
             for option in args.option:
@@ -180,6 +184,7 @@ class Run(Command):
                 if bench not in config.benchmarks:
                     raise BenchmarkError(f"--option {option!r}: {bench!r} is not in suite {config.name!r}")
                 config.benchmarks[bench][field] = yaml.safe_load(value)
+                config.check_options(bench)
             subset = parse_names(args.benchmarks)
             if subset:
                 missing = [b for b in subset if b not in config.benchmarks]
