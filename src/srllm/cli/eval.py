@@ -203,6 +203,30 @@ class Run(Command):
         return 1 if data["errors"] else 0
 
 
+class BuildJudge(Command):
+    name = "build-judge"
+    help = ("train the independent judge classifier on a disjoint half of the TRAIN sources and ship it with its "
+            "model card (what `make judge` runs); --key value overrides the recipe")
+    accepts_overrides = True
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--config", type=Path, default=Path("configs/judge-classifier.yaml"))
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.data.io import DataFileError
+        from srllm.eval.judge_build import JudgeBuildError, build_judge
+        from srllm.train.config import ConfigError
+
+        if not args.config.is_file():
+            raise CommandError(f"{args.config}: no such judge config")
+        try:
+            build_judge(args.config, args.overrides)
+        except (JudgeBuildError, ConfigError, DataFileError, FileNotFoundError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        return 0
+
+
 class Compare(Command):
     name = "compare"
     help = "put two run folders side by side, with significance tests on the items"
@@ -312,5 +336,5 @@ class HumanScore(Command):
         return 0
 
 
-EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier, Run, Compare, List]
+EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier, Run, Compare, List, BuildJudge]
 HUMANEVAL_COMMANDS: list[type[Command]] = [HumanExport, HumanScore]
