@@ -278,6 +278,9 @@ class List(Command):
                                 for m, h in d["metrics"].items())
             print(f"{name} v{d['version']}: {d['description']}\n  needs {', '.join(d['needs'])}; default n "
                   f"{d['default_n'] or 'all'}, seed {d['seed']}; data {', '.join(d['datasets']) or '-'}\n  metrics: {metrics}")
+            if d["options"]:
+                print("  options: " + "; ".join(f"{o['name']} ({o['type']}, default {o['default']!r}): {o['help']}"
+                                                for o in d["options"]))
         return 0
 
 
