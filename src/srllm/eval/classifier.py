@@ -36,7 +36,7 @@ import numpy as np
 from srllm import formatting as fmt
 from srllm.classify.calibration import expected_calibration_error, softmax_t
 from srllm.classify.explain import WORD, attributions
-from srllm.classify.predictor import POSITIVE_LEVEL, Classifier
+from srllm.classify.predictor import Classifier
 from srllm.classify.report import UNSAFE_HEAD
 from srllm.statistics import bootstrap_f1
 from srllm.taxonomy import CATEGORIES, annotate

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
 from srllm.formatting import ci, table  # noqa: E402,F401 - shared with compare / humaneval
 from srllm.formatting import number as f  # noqa: E402
 from srllm.formatting import p_value as p  # noqa: E402

@@ -44,11 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from srllm import formatting as fmt
 from srllm.eval.rewrite_systems import BUILTIN_SYSTEMS, COPY_INPUT, REFERENCE, System, build_systems, parse_systems
 from srllm.sampling import stratified_indices
-from srllm.similarity import (Embedder, corpus_chrf, cosine_rows, encoder_embedder, normalise_whitespace,
-                              sentence_chrf)
+from srllm.similarity import Embedder, corpus_chrf, cosine_rows, encoder_embedder, normalise_whitespace, sentence_chrf
 from srllm.statistics import bootstrap_ci, bootstrap_indices, holm, paired_comparison
 
 RESULT_JSON = "rewrite_pairs.json"

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from srllm.formatting import short
 from srllm.eval.registry import BenchmarkError, Context, get_benchmark, load_benchmark_file
+from srllm.formatting import short
 
 RESULTS_JSON = "results.json"
 REPORT_MD = "report.md"
@@ -66,7 +66,7 @@ class SuiteConfig:
         for path in self.benchmark_files:
             load_benchmark_file(path)
         for name, options in self.benchmarks.items():
-            cls = get_benchmark(name)  # unknown names fail here, with a "did you mean"
+            get_benchmark(name)  # unknown names fail here, with a "did you mean"
             if options is not None and not isinstance(options, dict):
                 raise BenchmarkError(f"suite config: benchmarks.{name} must be a mapping of options")
             self.benchmarks[name] = dict(options or {})

@@ -8,7 +8,6 @@ from typing import Any
 from srllm.eval.metrics import group_rates, style_shift, toxic_rate, unsafe_rate
 from srllm.eval.registry import Context
 from srllm.eval.scorers import score_texts
-
 from srllm.statistics import bootstrap_mean_ci, paired_ttest, proportion_summary
 
 

@@ -9,10 +9,9 @@ sentences = 26 descriptors x 25 over five axes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import itertools
 import random
+from dataclasses import dataclass
 
 from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
