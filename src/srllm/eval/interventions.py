@@ -50,6 +50,7 @@ def srllm_pipeline() -> Intervention:
     def run(texts: list[str]) -> list[str]:
         return [result.output for result in pipeline.run_many(list(texts))]
 
+    run.pipeline = pipeline  # type: ignore[attr-defined] - benchmarks that need the pipeline itself
     return run
 
 

@@ -130,6 +130,12 @@ class Benchmark:
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         raise NotImplementedError
 
+    @classmethod
+    def report_section(cls, model: str, result: dict[str, Any]) -> list[str]:
+        """Markdown lines of this benchmark for the run's report.md (the paper's tables are written by
+        `srllm.eval.report`; other benchmarks describe themselves here)."""
+        return []
+
     def run(self, ctx: Context) -> BenchmarkResult:
         """Verify the data sets, pick the sample size (ctx.n, else the default) and evaluate."""
         n = ctx.n if ctx.n is not None else self.default_n
@@ -170,6 +176,9 @@ _BUILTIN: dict[str, str] = {
     "crows-pairs": "crows_pairs:CrowSPairsLikelihood",
     "redditbias": "redditbias:RedditBiasPerplexity",
     "holisticbias": "holisticbias:HolisticBiasLikelihood",
+    "rewrite-pairs": "rewrite_pairs:RewritePairs",
+    "rewrite-safety": "rewrite_safety:RewriteSafety",
+    "classifier": "classifier:ClassifierEval",
 }
 _USER: dict[str, type[Benchmark]] = {}
 

@@ -148,6 +148,20 @@ def _style(data: dict[str, Any]) -> list[str]:
                     "changed %"], rows)]
 
 
+def _sections(data: dict[str, Any]) -> list[str]:
+    """Each benchmark's own section (`Benchmark.report_section`), for those that define one."""
+    from srllm.eval.registry import BenchmarkError, get_benchmark
+
+    out: list[str] = []
+    for model, benches in data["results"].items():
+        for name, result in benches.items():
+            try:
+                out += get_benchmark(name).report_section(model, result)
+            except BenchmarkError:  # a user benchmark of another session, no longer registered
+                continue
+    return out
+
+
 def markdown_report(data: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     config, meta, energy = data["config"], data["metadata"], data["energy"]
     git = meta.get("git") or {}
@@ -164,7 +178,7 @@ def markdown_report(data: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     lines += _per_group(data, "toxigen", "## Table 6: ToxiGen continuations per demographic")
     lines += _per_group(data, "toxigen-rewrite", "## ToxiGen hate sentences rewritten: ours vs MBIAS, per group")
     lines += _per_group(data, "bold", "## BOLD continuations per domain / group")
-    lines += _table7(data) + _table8(data) + _table9(data) + _style(data)
+    lines += _table7(data) + _table8(data) + _table9(data) + _style(data) + _sections(data)
     timing = [[m, n, r["n"], f(r["seconds"]), f(r.get("cpu_s"))] for m, b in data["results"].items() for n, r in b.items()]
     lines += ["## Benchmarks run", "", *table(["model", "benchmark", "n", "wall s", "CPU s"], timing)]
     if plots:

@@ -142,7 +142,7 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
     from srllm.eval.judges import default_judges, is_available, load_judge, parse_judges
 
     judge_names = parse_judges(config.judges, config.intervention)
-    if config.judges == "auto" and not is_available("judge-classifier"):
+    if config.judges == "auto" and config.intervention != "none" and not is_available("judge-classifier"):
         log("judge-classifier is not built (`make judge`); judging with " + (", ".join(judge_names) or "nothing"))
     judge_factories = {name: (lambda name=name: load_judge(name)) for name in judge_names}
     for name in judge_names:  # a named judge that cannot load fails now, with its hint, not per benchmark
