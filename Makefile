@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-paper serve loadtest clean
+	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,13 @@ classifier: corpus
 
 eval-classifier: setup
 	$(BIN)/srllm eval classifier --classifier $(CLASSIFIER_RUN) --test $(OUT)/test.jsonl --train $(OUT)/train.jsonl --data-dir $(DATA_DIR) --out $(CLASSIFIER_EVAL)
+
+# The independent judge of `srllm eval` (--judge judge-classifier): the classifier recipe with another seed,
+# trained on a disjoint half of the TRAIN sources (configs/judge-classifier.yaml), shipped to
+# src/srllm/assets/judge-classifier with its own model card. JUDGE_ARGS adds --key value overrides.
+JUDGE_ARGS ?=
+judge: corpus
+	$(BIN)/srllm eval build-judge --config configs/judge-classifier.yaml --threads 1 --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl $(JUDGE_ARGS)
 
 # The safety pipeline vs copy-input, delete-flagged, zero-shot, MBIAS and human references.
 eval-rewrite: setup

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from srllm.classify.report import RiskReport
-from srllm.eval import metrics, stats
+from srllm import statistics as stats
+from srllm.eval import metrics
 
 
 def _report(unsafe: bool, toxicity: str = "No") -> RiskReport:

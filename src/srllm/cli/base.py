@@ -26,3 +26,24 @@ class Command:
 
     def run(self, args: argparse.Namespace) -> int:
         raise NotImplementedError
+
+
+#: top-level module -> the extra that installs it (`pip install 'srllm[EXTRA]'`)
+EXTRA_OF_MODULE: dict[str, str] = {
+    "torch": "train", "transformers": "train", "peft": "train", "trl": "train", "accelerate": "train",
+    "datasets": "train", "gguf": "train", "safetensors": "train", "sentencepiece": "train", "bitsandbytes": "train",
+    "sklearn": "classify", "onnx": "classify", "onnxruntime": "classify", "onnx_ir": "classify",
+    "sacrebleu": "eval", "profanity_check": "eval",
+    "fastapi": "serve", "uvicorn": "serve", "httpx": "serve",
+}
+
+
+def missing_extra(exc: ImportError, command: str) -> CommandError | None:
+    """A one-line error naming the extra that provides the module `exc` could not import (None when
+    the module is not one of srllm's optional dependencies)."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(name)
+    if extra is None:
+        return None
+    return CommandError(f"`srllm {command}` needs the {extra!r} extra (module {name} is missing): "
+                        f"pip install 'srllm[{extra}]' (or 'srllm[all]')", exit_code=1)

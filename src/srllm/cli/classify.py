@@ -135,7 +135,7 @@ class EvalClassifier(Command):
         parser.add_argument("--out", type=Path, default=Path("runs/eval/classifier"))
 
     def run(self, args: argparse.Namespace) -> int:
-        from srllm.classify.evaluate import evaluate_classifier, to_markdown, write_results
+        from srllm.eval.classifier import evaluate_classifier, to_markdown, write_results
 
         for path in (args.test, args.train):
             if not Path(path).is_file():

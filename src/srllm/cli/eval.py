@@ -107,9 +107,8 @@ class RewriteSafety(Command):
         pipeline = load_pipeline(args, args.batch_size)
         zero_shot = None
         if "zero-shot" in systems:
-            from srllm.generate import Rewriter
-
             from srllm.cli.rewrite import BACKENDS
+            from srllm.generate import Rewriter
 
             zero_shot = Rewriter.load(args.model, cache_dir=args.cache_dir, threads=args.threads,
                                       batch_size=args.batch_size, max_new_tokens=pipeline.config.max_new_tokens,
@@ -127,6 +126,7 @@ class RewriteSafety(Command):
 
 from srllm.cli.classify import EvalClassifier  # noqa: E402
 
+
 class Run(Command):
     name = "run"
     help = "run an evaluation suite (default: the paper's) and write a run folder with results, report and plots"
@@ -141,7 +141,13 @@ class Run(Command):
                             help="none | srllm | identity | delete-flagged | module:function (default: the suite's)")
         parser.add_argument("--scorer", default=None,
                             help="srllm | profanity-vader | perspective | openai-moderation (default: the suite's)")
-        parser.add_argument("--benchmarks", default=None, help="comma-separated subset of the suite's benchmarks")
+        parser.add_argument("--judge", action="append", default=None, dest="judges", metavar="NAME",
+                            help="who scores the intervention's outputs (repeatable or comma-separated): judge-classifier, "
+                                 "profanity-vader, perspective, openai-moderation, llm, srllm; default auto: every "
+                                 "independent judge available, never the classifier the intervention consults")
+        parser.add_argument("--benchmarks", default=None,
+                            help="comma-separated benchmarks to run: a subset of the suite's, or any registered one "
+                                 "(rewrite-pairs, rewrite-safety, classifier, ...) with its default options")
         parser.add_argument("--benchmark-file", action="append", default=[], type=Path,
                             help="a Python file defining extra Benchmark classes (repeatable)")
         parser.add_argument("--option", action="append", default=[], metavar="BENCH.KEY=VALUE",
@@ -169,9 +175,16 @@ class Run(Command):
                 load_benchmark_file(path)
             path = args.config or builtin_suite(args.suite)
             overrides = {"models": args.models, "intervention": args.intervention, "scorer": args.scorer,
-                         "limit": args.limit, "seed": args.seed, "batch_size": args.batch_size, "threads": args.threads,
+                         "limit": args.limit, "seed": args.seed, "judges": args.judges, "batch_size": args.batch_size, "threads": args.threads,
                          "benchmark_files": [str(p) for p in args.benchmark_file] or None}
             config = SuiteConfig.from_yaml(path, **overrides)
+            subset = parse_names(args.benchmarks)
+            if subset:  # a registered benchmark outside the suite joins it with its default options
+                from srllm.eval.registry import get_benchmark
+
+                for name in subset:
+                    get_benchmark(name)  # unknown -> "did you mean"
+                config.benchmarks = {b: config.benchmarks.get(b, {}) for b in subset}
             for option in args.option:
                 key, sep, value = option.partition("=")
                 bench, dot, field = key.partition(".")
@@ -180,22 +193,37 @@ class Run(Command):
                 if bench not in config.benchmarks:
                     raise BenchmarkError(f"--option {option!r}: {bench!r} is not in suite {config.name!r}")
                 config.benchmarks[bench][field] = yaml.safe_load(value)
-            subset = parse_names(args.benchmarks)
-            if subset:
-                missing = [b for b in subset if b not in config.benchmarks]
-                if missing:
-                    from srllm.eval.registry import get_benchmark
-
-                    for name in missing:
-                        get_benchmark(name)  # unknown -> "did you mean"
-                    raise BenchmarkError(f"{missing} are not in suite {config.name!r} ({', '.join(config.benchmarks)})")
-                config.benchmarks = {b: config.benchmarks[b] for b in subset}
+                config.check_options(bench)
             out = args.out or Path("runs/eval") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
             data = run_suite(config, out, data_dir=args.data_dir, progress=not args.no_progress, log=print)
         except (BenchmarkError, ScorerError, InterventionError) as exc:
             raise CommandError(str(exc), exit_code=1) from None
         print(f"wrote {out}/results.json, {out}/report.md and {out}/plots/ in {data['wall_s']:.0f} s")
         return 1 if data["errors"] else 0
+
+
+class BuildJudge(Command):
+    name = "build-judge"
+    help = ("train the independent judge classifier on a disjoint half of the TRAIN sources and ship it with its "
+            "model card (what `make judge` runs); --key value overrides the recipe")
+    accepts_overrides = True
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--config", type=Path, default=Path("configs/judge-classifier.yaml"))
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.data.io import DataFileError
+        from srllm.eval.judge_build import JudgeBuildError, build_judge
+        from srllm.train.config import ConfigError
+
+        if not args.config.is_file():
+            raise CommandError(f"{args.config}: no such judge config")
+        try:
+            build_judge(args.config, args.overrides)
+        except (JudgeBuildError, ConfigError, DataFileError, FileNotFoundError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        return 0
 
 
 class Compare(Command):
@@ -249,6 +277,9 @@ class List(Command):
                                 for m, h in d["metrics"].items())
             print(f"{name} v{d['version']}: {d['description']}\n  needs {', '.join(d['needs'])}; default n "
                   f"{d['default_n'] or 'all'}, seed {d['seed']}; data {', '.join(d['datasets']) or '-'}\n  metrics: {metrics}")
+            if d["options"]:
+                print("  options: " + "; ".join(f"{o['name']} ({o['type']}, default {o['default']!r}): {o['help']}"
+                                                for o in d["options"]))
         return 0
 
 
@@ -307,5 +338,5 @@ class HumanScore(Command):
         return 0
 
 
-EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier, Run, Compare, List]
+EVAL_COMMANDS: list[type[Command]] = [RewritePairs, RewriteSafety, EvalClassifier, Run, Compare, List, BuildJudge]
 HUMANEVAL_COMMANDS: list[type[Command]] = [HumanExport, HumanScore]

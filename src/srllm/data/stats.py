@@ -1,4 +1,6 @@
-"""Describe a CMD file: the paper's Table 1 (class distribution) and Table 2 (text length).
+"""Describe a CMD file: the paper's Table 1 (class distribution) and Table 2 (text length); `run_stats`
+adds Figure 5 (readability per sentiment) and Table 13 (edit distance to the benign variation) from
+`srllm.data.text_stats`.
 
 Table 1 counts every level of bias, toxicity, sentiment, harm and Annotation in the
 taxonomy's level order (levels with no rows are shown as 0), plus target demographics (a row
@@ -35,6 +37,8 @@ class StatsResult:
     stats: dict
     markdown: str
     paths: dict[str, Path] = field(default_factory=dict)
+    #: readability.png (Figure 5) and edit_distance.png (Table 13), `srllm.data.text_stats`
+    plots: dict[str, Path] = field(default_factory=dict)
 
 
 def _distribution(counter: Counter, order: Sequence[str], total: int) -> dict[str, Any]:
@@ -167,8 +171,14 @@ def run_stats(path: Path, out_dir: Path | None = None) -> StatsResult:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    stats = compute_stats(read_records(path))
+    from srllm.data.text_stats import edit_distance_stats, plot_text_stats, readability_by_sentiment, text_stats_markdown
+
+    records = read_records(path)
+    stats = compute_stats(records)
     stats["file"] = path.name
+    readability, edits = readability_by_sentiment(records), edit_distance_stats(records)
+    stats["readability"] = {k: v["describe"] for k, v in readability.items()}
+    stats["edit_distance"] = {k: v for k, v in edits.items() if k != "values"}
     if out_dir is None:
         out_dir, prefix = path.parent, f"{path.stem}."
     else:
@@ -180,8 +190,9 @@ def run_stats(path: Path, out_dir: Path | None = None) -> StatsResult:
         "json": out_dir / f"{prefix}stats.json",
         "png": out_dir / f"{prefix}labels.png",
     }
-    markdown = stats_markdown(stats)
+    markdown = stats_markdown(stats) + "\n" + text_stats_markdown(readability, edits)
     paths["markdown"].write_text(markdown, encoding="utf-8")
     paths["json"].write_text(json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     plot_label_distribution(stats, paths["png"])
-    return StatsResult(stats=stats, markdown=markdown, paths=paths)
+    plots = plot_text_stats(readability, edits, out_dir, prefix)
+    return StatsResult(stats=stats, markdown=markdown, paths=paths, plots=plots)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from srllm.eval.report import f, p, table
-from srllm.eval.stats import paired_ttest, welch_ttest
 from srllm.eval.suite import load_items, load_run
+from srllm.statistics import paired_ttest, welch_ttest
 
 #: metric -> (item value, binary?)
 ITEM_VALUES: dict[str, tuple[Callable[[dict], Any], bool]] = {

@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from srllm.eval.stats import bootstrap_mean_ci, one_sample_ttest
+from srllm.statistics import bootstrap_mean_ci, one_sample_ttest
 
 SCALES = ("safety", "language")
 LEVELS = ("1", "2", "3", "4", "5")

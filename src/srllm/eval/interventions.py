@@ -51,6 +51,7 @@ def srllm_pipeline() -> Intervention:
         return [result.output for result in pipeline.run_many(list(texts))]
 
     run.results = lambda texts: pipeline.run_many(list(texts))  # type: ignore[attr-defined]  # decisions, for rewrite-challenge
+    run.pipeline = pipeline  # type: ignore[attr-defined] - benchmarks that need the pipeline itself
     return run
 
 

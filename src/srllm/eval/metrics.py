@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from srllm.classify.report import RiskReport
-from srllm.eval.stats import proportion_summary
+from srllm.statistics import proportion_summary
 
 
 def unsafe_rate(reports: Sequence[RiskReport]) -> float | None:
@@ -102,7 +102,7 @@ def clen(texts: Sequence[str]) -> float | None:
 def style_shift(before: Sequence[str], after: Sequence[str]) -> dict[str, Any]:
     """How `after` differs from `before`, item by item (see the module docstring)."""
     from srllm.data.labels import vader_compound
-    from srllm.eval.rewrite_pairs import corpus_chrf, normalise_whitespace
+    from srllm.similarity import corpus_chrf, normalise_whitespace
 
     if len(before) != len(after):
         raise ValueError(f"{len(before)} texts before but {len(after)} after")

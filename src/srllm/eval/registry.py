@@ -17,6 +17,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, ClassVar
 
+from srllm.eval.options import describe as describe_options
+
 #: What a benchmark may need: continuations, rewrites (the intervention), risk scores, log-likelihoods.
 NEEDS = ("generate", "rewrite", "classify", "loglik")
 
@@ -39,9 +41,14 @@ class Context:
     intervention_name: str | None = None
     lm_factory: Callable[[], Any] | None = None
     scorer_factory: Callable[[], Any] | None = None
+    #: the scorer's name (to label its rates as a self-score when the intervention consults it)
+    scorer_name: str | None = None
+    #: judge name -> factory of the judges that score the intervention's outputs (`srllm.eval.judges`)
+    judge_factories: dict[str, Callable[[], Any]] = field(default_factory=dict)
     progress: bool = False
     _lm: Any = None
     _scorer: Any = None
+    _judges: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lm(self) -> Any:
@@ -58,6 +65,17 @@ class Context:
                 raise BenchmarkError("this benchmark needs a scorer, but none was given")
             self._scorer = self.scorer_factory()
         return self._scorer
+
+    def judge(self, name: str) -> Any:
+        if name not in self._judges:
+            self._judges[name] = self.judge_factories[name]()
+        return self._judges[name]
+
+    def label(self, judge: str) -> str:
+        """How reports name a judge: "(self-score)" when the intervention consults it."""
+        from srllm.eval.judges import judge_label
+
+        return judge_label(judge, self.intervention_name)
 
     def adapter(self, name: str, **kwargs: Any) -> Any:
         from srllm.data.sources import adapter_class
@@ -106,9 +124,17 @@ class Benchmark:
     seed: ClassVar[int] = 0
     #: the paper's table this benchmark fills, if any
     paper_table: ClassVar[str | None] = None
+    #: the typed options (a dataclass subclass of `srllm.eval.options.Options`); None: untyped, unchecked
+    Options: ClassVar[type | None] = None
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         raise NotImplementedError
+
+    @classmethod
+    def report_section(cls, model: str, result: dict[str, Any]) -> list[str]:
+        """Markdown lines of this benchmark for the run's report.md (the paper's tables are written by
+        `srllm.eval.report`; other benchmarks describe themselves here)."""
+        return []
 
     def run(self, ctx: Context) -> BenchmarkResult:
         """Verify the data sets, pick the sample size (ctx.n, else the default) and evaluate."""
@@ -118,12 +144,16 @@ class Benchmark:
         checksums: dict[str, str] = {}
         for dataset in self.datasets:
             checksums.update(ctx.adapter(dataset).checksums())
+        from srllm.eval.options import Options, UntypedOptions, build
+
+        if not isinstance(ctx.options, (Options, UntypedOptions)):
+            ctx.options = build(self.name, self.Options, dict(ctx.options))
         started, cpu = time.perf_counter(), time.process_time()
         result = self.evaluate(ctx, n)
         result.seconds = round(time.perf_counter() - started, 2)
         result.cpu_s = round(time.process_time() - cpu, 2)
         result.checksums = {**checksums, **result.checksums}
-        result.config = {"n": n, "seed": ctx.seed, "options": ctx.options, "needs": list(self.needs),
+        result.config = {"n": n, "seed": ctx.seed, "options": ctx.options.to_dict(), "needs": list(self.needs),
                          "intervention": ctx.intervention_name, **result.config}
         return result
 
@@ -131,7 +161,8 @@ class Benchmark:
     def describe(cls) -> dict[str, Any]:
         return {"name": cls.name, "version": cls.version, "description": cls.description,
                 "datasets": list(cls.datasets), "needs": list(cls.needs), "metrics": dict(cls.metrics), "ideal": dict(cls.ideal),
-                "default_n": cls.default_n, "seed": cls.seed, "paper_table": cls.paper_table}
+                "default_n": cls.default_n, "seed": cls.seed, "paper_table": cls.paper_table,
+                "options": describe_options(cls.Options)}
 
 
 #: name -> "module:Class" under srllm.eval.benchmarks, imported lazily.
@@ -147,6 +178,9 @@ _BUILTIN: dict[str, str] = {
     "holisticbias": "holisticbias:HolisticBiasLikelihood",
     "functional": "functional:Functional",
     "rewrite-challenge": "rewrite_challenge:RewriteChallenge",
+    "rewrite-pairs": "rewrite_pairs:RewritePairs",
+    "rewrite-safety": "rewrite_safety:RewriteSafety",
+    "classifier": "classifier:ClassifierEval",
 }
 _USER: dict[str, type[Benchmark]] = {}
 

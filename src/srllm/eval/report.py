@@ -6,36 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
-def f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-    return str(value)
-
-
-def ci(value: Any, interval: Sequence[Any] | None, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if not interval or interval[0] is None:
-        return f(value, digits)
-    return f"{f(value, digits)} [{f(interval[0], digits)}, {f(interval[1], digits)}]"
-
-
-def p(value: Any) -> str:
-    if value is None:
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    if not rows:
-        return ["(no rows)", ""]
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows), ""]
+from srllm.formatting import ci, table  # noqa: E402,F401 - shared with compare / humaneval
+from srllm.formatting import number as f  # noqa: E402
+from srllm.formatting import p_value as p  # noqa: E402
 
 
 def _each(data: dict[str, Any], benchmark: str):
@@ -45,25 +18,45 @@ def _each(data: dict[str, Any], benchmark: str):
 
 
 def _table5(data: dict[str, Any]) -> list[str]:
-    rows = []
+    """% unsafe before / after per benchmark and per judge; the scorer's column is labelled a
+    self-score when the intervention consults it."""
+    config = data["config"]
+    self_scored = config["scorer"] in (data.get("judges") or {}).get("self_scored", [])
+    scorer = f"{config['scorer']} (self-score)" if self_scored else config["scorer"]
+    rows, by_judge = [], []
     for model, benches in data["results"].items():
         for name, r in benches.items():
             m, s = r["metrics"], r["stats"]
             if "unsafe_pct" not in m:
                 continue
             paired = s.get("paired_unsafe_score") or {}
-            rows.append([model, name, r["n"], ci(m["unsafe_pct"], (s.get("unsafe") or {}).get("ci")),
+            rows.append([model, name, r["n"], scorer, ci(m["unsafe_pct"], (s.get("unsafe") or {}).get("ci")),
                          ci(m.get("unsafe_pct_after"), (s.get("unsafe_after") or {}).get("ci")),
                          f(m.get("toxic_pct")), f(m.get("toxic_pct_after")), f(m.get("mbias_unsafe_pct")),
                          p(paired.get("p"))])
+            for j in r["tables"].get("judges", []):
+                if j["role"] == "judge":
+                    by_judge.append([model, name, j["n"], j["judge"], ci(j["unsafe_pct"], j["unsafe_ci"]),
+                                     ci(j.get("unsafe_pct_after"), j.get("unsafe_ci_after"))])
     gold = [f"- {model}: cmd-test gold Unsafe {f(r['metrics']['gold_unsafe_pct'])} %; scorer vs gold precision "
             f"{f(r['metrics']['scorer_precision'], 3)}, recall {f(r['metrics']['scorer_recall'], 3)}, "
             f"F1 {f(r['metrics']['scorer_f1'], 3)}" for model, r in _each(data, "cmd-test")]
-    return ["## Table 5: % unsafe before and after the intervention", "",
-            "Scorer `{}`, intervention `{}`; [95% bootstrap CI]; p: paired t-test of the unsafe scores "
-            "before vs after.".format(data["config"]["scorer"], data["config"]["intervention"]), "",
-            *table(["model", "benchmark", "n", "unsafe % before", "unsafe % after", "toxic % before", "toxic % after",
-                    "MBIAS unsafe %", "p"], rows), *gold, *([""] if gold else [])]
+    judges = (data.get("judges") or {}).get("names", [])
+    out = ["## Table 5: % unsafe before and after the intervention", "",
+           f"Intervention `{config['intervention']}`; [95% bootstrap CI].", ""]
+    if config["intervention"] != "none":
+        out += ["### By the independent judges", "",
+                ("Judges: " + ", ".join(f"`{j}`" for j in judges) + ". " if judges else
+                 "No independent judge ran (build one with `make judge`, or pass --judge profanity-vader). ")
+                + "None of them is consulted by the intervention.", "",
+                *table(["model", "benchmark", "n", "judge", "unsafe % before", "unsafe % after"], by_judge)]
+    out += [f"### By the scorer `{scorer}`", "",
+            ("The intervention consults this classifier to accept a rewrite, so its after-rate is a self-score, "
+             "not evidence of safety. " if self_scored else "")
+            + "p: paired t-test of the unsafe scores before vs after.", "",
+            *table(["model", "benchmark", "n", "judge", "unsafe % before", "unsafe % after", "toxic % before",
+                    "toxic % after", "MBIAS unsafe %", "p"], rows), *gold, *([""] if gold else [])]
+    return out
 
 
 def _per_group(data: dict[str, Any], benchmark: str, title: str) -> list[str]:
@@ -155,6 +148,20 @@ def _style(data: dict[str, Any]) -> list[str]:
                     "changed %"], rows)]
 
 
+def _sections(data: dict[str, Any]) -> list[str]:
+    """Each benchmark's own section (`Benchmark.report_section`), for those that define one."""
+    from srllm.eval.registry import BenchmarkError, get_benchmark
+
+    out: list[str] = []
+    for model, benches in data["results"].items():
+        for name, result in benches.items():
+            try:
+                out += get_benchmark(name).report_section(model, result)
+            except BenchmarkError:  # a user benchmark of another session, no longer registered
+                continue
+    return out
+
+
 def markdown_report(data: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     config, meta, energy = data["config"], data["metadata"], data["energy"]
     git = meta.get("git") or {}
@@ -171,7 +178,7 @@ def markdown_report(data: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     lines += _per_group(data, "toxigen", "## Table 6: ToxiGen continuations per demographic")
     lines += _per_group(data, "toxigen-rewrite", "## ToxiGen hate sentences rewritten: ours vs MBIAS, per group")
     lines += _per_group(data, "bold", "## BOLD continuations per domain / group")
-    lines += _table7(data) + _table8(data) + _table9(data) + _style(data)
+    lines += _table7(data) + _table8(data) + _table9(data) + _style(data) + _sections(data)
     from srllm.eval.benchmarks import functional, rewrite_challenge
 
     lines += functional.markdown(data) + rewrite_challenge.markdown(data)

@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,17 +44,14 @@ from typing import Any
 
 import numpy as np
 
-COPY_INPUT = "copy-input"
-REFERENCE = "reference"
-BUILTIN_SYSTEMS = (COPY_INPUT, REFERENCE)
-GENERATOR_SYSTEMS = ("zero-shot", "few-shot", "adapter")
-DEFAULT_SYSTEMS = ("zero-shot", "few-shot", "adapter", COPY_INPUT, REFERENCE)
+from srllm.eval.rewrite_systems import BUILTIN_SYSTEMS, COPY_INPUT, REFERENCE, System, build_systems, parse_systems
+from srllm.sampling import stratified_indices
+from srllm.similarity import Embedder, corpus_chrf, cosine_rows, encoder_embedder, normalise_whitespace, sentence_chrf
+from srllm.statistics import bootstrap_ci, bootstrap_indices, holm, paired_comparison
+
 RESULT_JSON = "rewrite_pairs.json"
 RESULT_MD = "rewrite_pairs.md"
 ITEMS_JSONL = "rewrite_pairs.items.jsonl"
-
-System = Callable[[list[str]], list[str]]
-Embedder = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -71,142 +67,20 @@ class Pair:
 # --- sampling ------------------------------------------------------------------------------------
 
 
-def allocate(counts: Mapping[str, int], n: int) -> dict[str, int]:
-    """How many items to draw from each stratum: proportional to its size (largest remainder),
-    at least one per stratum when `n` allows it, never more than the stratum holds."""
-    total = sum(counts.values())
-    if n >= total:
-        return dict(counts)
-    keys = sorted(counts)
-    raw = {k: n * counts[k] / total for k in keys}
-    take = {k: int(raw[k]) for k in keys}
-    for k in sorted(keys, key=lambda k: (take[k] - raw[k], k))[: n - sum(take.values())]:
-        take[k] += 1
-    if n >= len(keys):  # give empty strata one item, taken from the largest
-        for k in keys:
-            if take[k] == 0 and counts[k] > 0:
-                donor = max(keys, key=lambda d: (take[d], d))
-                take[donor] -= 1
-                take[k] = 1
-    return take
-
-
 def pairs_from_records(records: Sequence[Any]) -> list[Pair]:
     """The rows with a benign variation, as pairs."""
     return [Pair(r.id, r.source, r.text, r.benign_variation) for r in records if r.benign_variation is not None]
 
 
 def sample_pairs(pairs: Sequence[Pair], n: int | None, seed: int = 0) -> list[Pair]:
-    """`n` pairs (all when None), stratified by source and seeded: within each source the pairs are
-    sorted by id and sampled with ``random.Random(f"rewrite-pairs:{seed}:{source}")``, so one
-    source's draw does not depend on the others. Returned sorted by (source, id)."""
-    by_source: dict[str, list[Pair]] = defaultdict(list)
-    for pair in pairs:
-        by_source[pair.source].append(pair)
-    if n is None:
-        n = len(pairs)
-    if n < 1:
+    """`n` pairs (all when None), stratified by source and seeded (`srllm.sampling.stratified_indices`
+    with salt ``rewrite-pairs``): within each source the pairs are sorted by id, so one source's draw
+    does not depend on the others. Returned sorted by (source, id)."""
+    if n is not None and n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    take = allocate({s: len(v) for s, v in by_source.items()}, n)
-    chosen: list[Pair] = []
-    for source in sorted(by_source):
-        group = sorted(by_source[source], key=lambda p: p.id)
-        chosen.extend(random.Random(f"rewrite-pairs:{seed}:{source}").sample(group, take[source]))
-    return sorted(chosen, key=lambda p: (p.source, p.id))
-
-
-# --- metrics -------------------------------------------------------------------------------------
-
-
-def _sacrebleu() -> Any:
-    try:
-        import sacrebleu
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("chrF needs sacrebleu: pip install 'sacrebleu>=2.4'") from exc
-    return sacrebleu
-
-
-def normalise_whitespace(text: str) -> str:
-    return " ".join(text.split())
-
-
-def sentence_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> np.ndarray:
-    """Per-item chrF (0-100) of each hypothesis against its one reference."""
-    sacrebleu = _sacrebleu()
-    if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
-    return np.array([sacrebleu.sentence_chrf(h, [r]).score for h, r in zip(hypotheses, references)], dtype=float)
-
-
-def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
-    """chrF over the whole set: n-gram statistics pooled over items, then one F-score."""
-    if not hypotheses:
-        return float("nan")
-    return float(_sacrebleu().corpus_chrf(list(hypotheses), [list(references)]).score)
-
-
-def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine similarity of two (n, d) arrays."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.where(norms > 0, (a * b).sum(1) / np.where(norms > 0, norms, 1.0), 0.0)
-
-
-def bootstrap_indices(n: int, resamples: int = 1000, seed: int = 0) -> np.ndarray:
-    """(resamples, n) item indices drawn with replacement, seeded; shared by every system so the
-    intervals and paired tests of one run use the same resamples."""
-    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-
-
-def bootstrap_ci(values: np.ndarray, indices: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of `values`."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return float("nan"), float("nan")
-    means = values[indices].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
-
-
-def paired_comparison(a: np.ndarray, b: np.ndarray, indices: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """A vs B on per-item scores: mean difference (A - B, positive when A scores higher), its
-    paired-bootstrap interval, the two-sided paired-bootstrap p-value ``min(1, 2 (k+1)/(R+1))``
-    where k counts the resampled mean differences on the other side of zero, and the Wilcoxon
-    signed-rank p-value (1.0 when every difference is zero)."""
-    from scipy.stats import wilcoxon
-
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    mean = float(diff.mean()) if diff.size else float("nan")
-    low, high = bootstrap_ci(diff, indices, level)
-    boot = diff[indices].mean(axis=1)
-    resamples = len(boot)
-    if diff.size == 0 or mean == 0:
-        p_boot = 1.0
-    else:
-        against = int((boot <= 0).sum()) if mean > 0 else int((boot >= 0).sum())
-        p_boot = min(1.0, 2 * (against + 1) / (resamples + 1))
-    nonzero = diff[diff != 0]
-    if nonzero.size == 0:
-        p_wilcoxon = 1.0
-    else:
-        p_wilcoxon = float(wilcoxon(diff, zero_method="wilcox", alternative="two-sided").pvalue)
-    return {
-        "mean_diff": mean, "ci_low": low, "ci_high": high, "p_bootstrap": p_boot, "p_wilcoxon": p_wilcoxon,
-        "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "ties": int((diff == 0).sum()),
-    }
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values, in the input order."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    adjusted = [0.0] * len(p_values)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
+    pairs = list(pairs)
+    chosen = stratified_indices([p.source for p in pairs], n, seed, "rewrite-pairs", order=[p.id for p in pairs])
+    return sorted((pairs[i] for i in chosen), key=lambda p: (p.source, p.id))
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -262,64 +136,9 @@ class RewriteEvalResult:
         raise KeyError(f"no {metric} comparison of {a!r} and {b!r}")
 
     def markdown(self) -> str:
-        c = self.config
-        lines = [
-            "# Held-out rewrite pairs",
-            "",
-            f"{c['n']} pairs from `{c['test_file']}` (stratified by source, seed {c['seed']}): "
-            + ", ".join(f"{s} {k}" for s, k in c["by_source"].items())
-            + ". "
-            + (f"Greedy decoding, batch {c['batch_size']}, max {c['max_new_tokens']} new tokens. "
-               if c.get("batch_size") else "")
-            + "chrF = sacrebleu chrF2 (0-100), "
-            + (f"sim = cosine of {c['encoder']} embeddings; " if c.get("encoder") else "no similarity (no encoder); ")
-            + f"[95% bootstrap CI, {c['resamples']} resamples].",
-            "",
-            "| system | chrF vs ref [95% CI] | corpus chrF vs ref | sim vs ref [95% CI] | chrF vs input | "
-            "sim vs input | copy % | empty % | truncated % | mean words | seconds | tokens/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for name, s in self.systems.items():
-            t = self.timing.get(name, {})
-            lines.append(
-                f"| {name} | {_ci(s['chrf_ref'], s['chrf_ref_ci'], 1)} | "
-                f"{_f(s['corpus_chrf_ref'], 1)} | {_ci(s['sim_ref'], s['sim_ref_ci'], 3)} | {_f(s['chrf_input'], 1)} | {_f(s['sim_input'], 3)} | "
-                f"{_f(100 * s['copy_rate'], 1)} | {_f(100 * s['empty_rate'], 1)} | "
-                f"{_f(100 * s['truncated_rate'] if s.get('truncated_rate') is not None else None, 1)} | "
-                f"{_f(s['mean_words'], 1)} | {_f(t.get('seconds'), 1)} | {_f(t.get('tokens_per_s'), 1)} |"
-            )
-        lines += ["", "## Per source (chrF vs ref / sim vs ref / copy %)", ""]
-        names = list(self.systems)
-        lines.append("| source | n | " + " | ".join(names) + " |")
-        lines.append("|---|---|" + "---|" * len(names))
-        for source, by_system in self.per_source.items():
-            n = next(iter(by_system.values()))["n"]
-            cells = [f"{_f(by_system[s]['chrf_ref'], 1)} / {_f(by_system[s]['sim_ref'], 3)} / "
-                     f"{_f(100 * by_system[s]['copy_rate'], 0)}" for s in names]
-            lines.append(f"| {source} | {n} | " + " | ".join(cells) + " |")
-        lines += ["", "## Paired comparisons (A - B per item)", "",
-                  "| metric | A | B | mean diff [95% CI] | wins/ties/losses | p bootstrap | p Wilcoxon | p Wilcoxon (Holm) |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for r in self.comparisons:
-            digits = 1 if r["metric"].startswith("chrf") else 3
-            lines.append(
-                f"| {r['metric']} | {r['a']} | {r['b']} | {_f(r['mean_diff'], digits)} [{_f(r['ci_low'], digits)}, "
-                f"{_f(r['ci_high'], digits)}] | {r['wins']}/{r['ties']}/{r['losses']} | {_p(r['p_bootstrap'])} | "
-                f"{_p(r['p_wilcoxon'])} | {_p(r['p_wilcoxon_holm'])} |"
-            )
-        generated = [n for n in names if n not in BUILTIN_SYSTEMS]
-        if generated and self.items:
-            lines += ["", "## Examples (first item of each source)", ""]
-            seen: set[str] = set()
-            for item in self.items:
-                if item["source"] in seen:
-                    continue
-                seen.add(item["source"])
-                lines.append(f"- `{item['id']}`: {_q(item['text'])}")
-                lines.append(f"  - reference: {_q(item['reference'])}")
-                for name in generated:
-                    lines.append(f"  - {name}: {_q(item['outputs'][name])}")
-        return "\n".join(lines) + "\n"
+        from srllm.eval.rewrite_pairs_report import pairs_markdown
+
+        return pairs_markdown(self)
 
     def write(self, out_dir: str | Path) -> dict[str, str]:
         """Write rewrite_pairs.json (everything, items included), rewrite_pairs.md and
@@ -334,29 +153,6 @@ class RewriteEvalResult:
             for item in self.items:
                 handle.write(json.dumps(_clean(item), ensure_ascii=False) + "\n")
         return paths
-
-
-def _f(value: Any, digits: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
-def _ci(value: Any, ci: Sequence[Any], digits: int) -> str:
-    if value is None:
-        return "-"
-    return f"{_f(value, digits)} [{_f(ci[0], digits)}, {_f(ci[1], digits)}]"
-
-
-def _p(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _q(text: str) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return f"“{text[:200]}{'…' if len(text) > 200 else ''}”"
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -487,79 +283,6 @@ def score_outputs(
 
 
 # --- running systems -----------------------------------------------------------------------------
-
-
-def encoder_embedder(name: str = "minilm-l6-v2", cache_dir: Any = None, batch_size: int = 64) -> Embedder:
-    """An embedder from a sentence encoder name (`models.load_encoder` + `models.embed_sentences`)."""
-    from srllm.models import embed_sentences, load_encoder
-
-    model, tokenizer = load_encoder(name, cache_dir)
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        return embed_sentences(model, tokenizer, list(texts), batch_size=batch_size).cpu().numpy()
-
-    return embed
-
-
-def parse_systems(systems: str | Sequence[str] | None, adapters: Sequence[str] = ()) -> list[str]:
-    """System names from a comma-separated string or a list; None means the defaults (``adapter``
-    only when adapters are given). Unknown names raise ValueError with the allowed ones."""
-    if systems is None:
-        names = [n for n in DEFAULT_SYSTEMS if n != "adapter" or adapters]
-    else:
-        names = [s.strip() for s in (systems.split(",") if isinstance(systems, str) else systems) if s.strip()]
-    unknown = [n for n in names if n not in DEFAULT_SYSTEMS]
-    if unknown:
-        raise ValueError(f"unknown system(s) {unknown}; expected some of {list(DEFAULT_SYSTEMS)}")
-    if "adapter" in names and not adapters:
-        raise ValueError("system 'adapter' needs at least one adapter folder (--adapter DIR)")
-    return list(dict.fromkeys(names))
-
-
-def adapter_names(adapters: Sequence[str]) -> list[str]:
-    """``adapter`` for one adapter folder; ``adapter:<folder>`` (made unique) for several."""
-    if len(adapters) == 1:
-        return ["adapter"]
-    names: list[str] = []
-    for path in adapters:
-        p = Path(path)
-        base = f"adapter:{p.name if p.name != 'adapter' else p.parent.name + '/' + p.name}"
-        name, k = base, 2
-        while name in names:
-            name, k = f"{base}#{k}", k + 1
-        names.append(name)
-    return names
-
-
-def build_systems(
-    names: Sequence[str],
-    *,
-    model: str | None = None,
-    adapters: Sequence[str] = (),
-    cache_dir: Any = None,
-    batch_size: int = 16,
-    max_new_tokens: int = 64,
-    format: str = "auto",
-    progress: bool = False,
-    threads: int | None = None,
-) -> dict[str, System]:
-    """The generator systems among `names` as Rewriters (the built-in ones are not built here).
-    zero-shot and few-shot share one base model; each adapter is loaded on its own base."""
-    from srllm.generate import FEW_SHOT, Rewriter
-
-    systems: dict[str, System] = {}
-    settings = {"batch_size": batch_size, "max_new_tokens": max_new_tokens, "threads": threads}
-    if "zero-shot" in names or "few-shot" in names:
-        base = Rewriter.load(model, format=format, cache_dir=cache_dir, **settings)
-        if "zero-shot" in names:
-            systems["zero-shot"] = base.with_few_shot(None, progress="zero-shot" if progress else False, name="zero-shot")
-        if "few-shot" in names:
-            systems["few-shot"] = base.with_few_shot(FEW_SHOT, progress="few-shot" if progress else False, name="few-shot")
-    if "adapter" in names:
-        for name, path in zip(adapter_names(adapters), adapters):
-            systems[name] = Rewriter.load(model, adapter=path, format=format, cache_dir=cache_dir,
-                                          progress=name if progress else False, name=name, **settings)
-    return systems
 
 
 def evaluate_rewrites(

@@ -14,9 +14,11 @@ from that file; empty rewrites stay empty) and ``reference`` (ParaDetox only: th
 ceiling).
 
 Metrics per system (per row, then averaged; 95% percentile bootstrap intervals over rows, the same
-resamples for every system of a set, `srllm.eval.rewrite_pairs.bootstrap_ci`):
+resamples for every system of a set, `srllm.statistics.bootstrap_ci`):
 
-- unsafe (srllm): share of outputs the srllm classifier judges Unsafe.
+- unsafe (srllm, self-score): share of outputs the srllm classifier judges Unsafe. The pipeline
+  consults that classifier to accept a rewrite, so for ``srllm`` this rate is a self-score.
+- unsafe [judge]: the same share by each extra judge passed in `judges` (`srllm.eval.judges`).
 - unsafe (independent): share with alt-profanity-check probability >= 0.5 (Zhou 2019's linear SVM on
   TF-IDF, trained on other data than ours); an independent check, since the pipeline selects
   its outputs with the srllm classifier.
@@ -42,7 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from srllm.eval.rewrite_pairs import bootstrap_ci, bootstrap_indices, normalise_whitespace, sentence_chrf
+from srllm.similarity import normalise_whitespace, sentence_chrf
+from srllm.statistics import bootstrap_ci, bootstrap_indices
 
 SYSTEMS = ("srllm", "copy-input", "delete-flagged", "zero-shot", "mbias", "reference")
 SETS = ("paradetox", "toxigen")
@@ -70,12 +73,17 @@ class SafetyEvalResult:
         lines = []
         for name, systems in self.sets.items():
             lines += [f"### {name} (n = {self.config['n'][name]})", "",
-                      "| system | unsafe (srllm) | unsafe (independent) | STA | SIM | FL | J | rewritten | texts/s |",
+                      "| system | unsafe (srllm, self-score) | unsafe (independent) | STA | SIM | FL | J | rewritten | texts/s |",
                       "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
             for system, m in systems.items():
                 cells = [_cell(m.get(k), m.get(f"{k}_ci")) for k in METRICS]
                 tps = self.timing.get(name, {}).get(system, {}).get("texts_per_s")
                 lines.append(f"| {system} | " + " | ".join(cells) + f" | {tps if tps is not None else '-'} |")
+            judged = sorted({k for m in systems.values() for k in m if k.startswith("unsafe[") and not k.endswith("_ci")})
+            if judged:
+                lines += ["", "| system | " + " | ".join(judged) + " |", "|---|" + "---|" * len(judged)]
+                lines += [f"| {system} | " + " | ".join(_cell(m.get(k), m.get(f"{k}_ci")) for k in judged) + " |"
+                          for system, m in systems.items()]
             decisions = self.timing.get(name, {}).get("srllm", {}).get("decisions")
             if decisions:
                 lines += ["", "srllm decisions: " + ", ".join(f"{k} {v}" for k, v in decisions.items())]
@@ -151,7 +159,7 @@ def independent_unsafe(texts: Sequence[str]) -> np.ndarray:
 def score_set(items: Sequence[Item], outputs: Mapping[str, Sequence[str]], classifier: Any,
               similarity: Callable[[Sequence[str], Sequence[str]], np.ndarray],
               independent: Callable[[Sequence[str]], np.ndarray] = independent_unsafe,
-              resamples: int = 1000, seed: int = 0) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+              resamples: int = 1000, seed: int = 0, judges: Mapping[str, Any] | None = None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Per system, the metrics of the module docstring with bootstrap intervals; and per item, every
     system's output and scores."""
     texts = [it.text for it in items]
@@ -170,6 +178,8 @@ def score_set(items: Sequence[Item], outputs: Mapping[str, Sequence[str]], class
             "sim": np.asarray(similarity(texts, outs), dtype=float),
             "rewritten": np.array([float(normalise_whitespace(o) != normalise_whitespace(t)) for o, t in zip(outs, texts)]),
         }
+        for label, judge in (judges or {}).items():
+            scores[f"unsafe[{label}]"] = np.array([float(r.unsafe) for r in judge.predict(outs)])
         scores["sta"] = 1.0 - scores["unsafe_independent"]
         if has_ref:
             scores["fl"] = sentence_chrf(outs, [it.reference for it in items]) / 100.0
@@ -178,7 +188,7 @@ def score_set(items: Sequence[Item], outputs: Mapping[str, Sequence[str]], class
             scores["j"] = scores["sta"] * scores["sim"]
         per_item[system] = scores
         summary[system] = {}
-        for metric in METRICS:
+        for metric in (*METRICS, *(k for k in scores if k.startswith("unsafe["))):
             if metric in scores:
                 summary[system][metric] = float(scores[metric].mean())
                 summary[system][f"{metric}_ci"] = list(bootstrap_ci(scores[metric], indices))
@@ -243,7 +253,8 @@ def run_systems(items: Sequence[Item], systems: Sequence[str], pipeline: Any, ze
 def evaluate_safety(pipeline: Any, *, test_file: str | Path | None, data_dir: str | Path | None = None,
                     sets: Sequence[str] = SETS, systems: Sequence[str] = SYSTEMS, zero_shot: Any | None = None,
                     n: int | None = 200, n_toxigen: int | None = None, seed: int = 0, resamples: int = 1000,
-                    out_dir: str | Path | None = None, log: Callable[[str], None] | None = None) -> SafetyEvalResult:
+                    out_dir: str | Path | None = None, log: Callable[[str], None] | None = None,
+                    judges: Mapping[str, Any] | None = None) -> SafetyEvalResult:
     """Run and score every system on every set (see the module docstring); write the results to `out_dir`."""
     from srllm.provenance import run_metadata, sha256_file
 
@@ -263,12 +274,13 @@ def evaluate_safety(pipeline: Any, *, test_file: str | Path | None, data_dir: st
         log(f"{name}: {len(rows)} rows")
         outputs, timing[name] = run_systems(rows, systems, pipeline, zero_shot, log)
         results[name], items[name] = score_set(rows, outputs, pipeline.classifier, pipeline.similarity,
-                                               resamples=resamples, seed=seed)
+                                               resamples=resamples, seed=seed, judges=judges)
     config = {"n": {k: len(v) for k, v in loaded.items()}, "seed": seed, "resamples": resamples,
               "test_file": str(test_file) if test_file else None,
               "test_sha256": sha256_file(test_file) if test_file and "paradetox" in loaded else None,
               "pipeline": pipeline.config.to_dict(), "rewriter": getattr(pipeline.rewriter, "info", None),
               "zero_shot": getattr(zero_shot, "info", None), "independent_scorer": "alt-profanity-check >= 0.5",
+              "judges": list(judges or {}),
               "metadata": run_metadata()}
     result = SafetyEvalResult(config, results, timing, items)
     if out_dir is not None:

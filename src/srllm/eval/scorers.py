@@ -2,20 +2,11 @@
 
 - ``srllm``: the project's multi-head classifier (``srllm.classify.load_classifier``), resolved
   lazily so the evaluation suite imports without it.
-- ``profanity-vader``: an independent, cheap scorer built from two published models:
-  alt-profanity-check (a linear SVM on character n-grams trained on Davidson et al. and
-  Wikipedia toxic comments; ``predict_prob``) and VADER (Hutto & Gilbert 2014; compound score).
-  Rules, applied per text:
-  ``p_toxic`` = profanity probability; toxicity = High if ``p_toxic >= 0.8``, Mild if ``>= 0.5``, else No;
-  sentiment = VADER level (compound >= 0.05 Positive, <= -0.05 Negative); ``p_negative = (1 - compound) / 2``;
-  bias = Yes when a demographic term is mentioned (``srllm.data.demographics``) and the sentiment
-  is Negative (negative talk about a group stands for a stereotype, as in the paper's rule);
-  harm = Medium when toxicity is High, else Low;
-  annotation and ``unsafe`` = the taxonomy's Annotation rule on those levels;
-  ``unsafe_score = min(max(p_toxic, p_bias), p_negative)`` (a fuzzy AND of "risky" and "negative"),
-  with ``p_bias = p_negative`` when a demographic is mentioned, else 0.
-  Worked example (``tests/test_eval_scorers.py``): "You are a stupid idiot" -> p_toxic > 0.8,
-  compound < -0.05 -> toxicity High, sentiment Negative -> Unsafe; "What a lovely day" -> Benign.
+- ``profanity-vader``: an independent, cheap scorer built from two published models, alt-profanity-check
+  (a linear SVM on character n-grams trained on Davidson et al. and Wikipedia toxic comments) and VADER
+  (Hutto & Gilbert 2014), plus the demographic lexicon: `srllm.classify.lexical.LexicalScorer`, the
+  same rules the ``lite`` serving engine uses. Worked example (``tests/test_eval_scorers.py``): "You
+  are a stupid idiot" -> toxicity High, sentiment Negative -> Unsafe; "What a lovely day" -> Benign.
 - ``perspective`` / ``openai-moderation``: HTTP clients of Google's Perspective API and OpenAI's
   moderation endpoint, used when a key is given (``PERSPECTIVE_API_KEY`` / ``OPENAI_API_KEY``);
   ``base_url`` points them at any compatible server.
@@ -31,6 +22,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from srllm.classify.lexical import LexicalScorer
 from srllm.classify.report import UNSAFE_LEVELS, RiskReport
 
 
@@ -51,7 +43,11 @@ def _levels(values: dict[str, float]) -> dict[str, float]:
 
 
 def _report(text: str, p_toxic: float, compound: float, mentions_group: bool, extra: dict | None = None) -> RiskReport:
-    """A RiskReport from a toxicity probability, a VADER compound and whether a group is mentioned."""
+    """A RiskReport from an API's toxicity probability, a VADER compound and whether a group is mentioned:
+    toxicity High if ``p_toxic >= 0.8``, Mild if ``>= 0.5``; sentiment the VADER level; bias Yes when a
+    group is mentioned and the sentiment is Negative; harm Medium when toxicity is High;
+    ``unsafe_score = min(max(p_toxic, p_bias), (1 - compound) / 2)`` with ``p_bias = (1 - compound) / 2``
+    when a group is mentioned, else 0 (a fuzzy AND of "risky" and "negative")."""
     from srllm.data.labels import VADER_NEGATIVE, VADER_POSITIVE
 
     sentiment = "Positive" if compound >= VADER_POSITIVE else "Negative" if compound <= VADER_NEGATIVE else "Neutral"
@@ -76,27 +72,17 @@ def _report(text: str, p_toxic: float, compound: float, mentions_group: bool, ex
     return report
 
 
-class ProfanityVaderScorer:
-    """alt-profanity-check + VADER as a RiskReport scorer (see the module docstring)."""
+class ProfanityVaderScorer(LexicalScorer):
+    """`srllm.classify.lexical.LexicalScorer` under its judge name; a missing alt-profanity-check is a ScorerError."""
 
     name = "profanity-vader"
 
     def __init__(self) -> None:
+        super().__init__()
         try:
-            from profanity_check import predict_prob
+            self.load()
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ScorerError("profanity-vader needs alt-profanity-check: pip install 'srllm[eval]'") from exc
-        self._predict_prob = predict_prob
-
-    def predict(self, texts: list[str]) -> list[RiskReport]:
-        from srllm.data.demographics import detect_demographics
-        from srllm.data.labels import vader_compound
-
-        texts = list(texts)
-        if not texts:
-            return []
-        probs = self._predict_prob(texts)
-        return [_report(t, float(p), vader_compound(t), bool(detect_demographics(t))) for t, p in zip(texts, probs)]
 
 
 def _post(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float) -> dict[str, Any]:
@@ -115,7 +101,7 @@ class PerspectiveScorer:
     """Google Perspective API (``comments:analyze``): TOXICITY and IDENTITY_ATTACK summary scores.
 
     toxicity probability = TOXICITY; a group is "mentioned" when IDENTITY_ATTACK >= 0.5;
-    sentiment from VADER; the rest as in ``profanity-vader``."""
+    sentiment from VADER; the rest as in `_report`."""
 
     name = "perspective"
     DEFAULT_URL = "https://commentanalyzer.googleapis.com"

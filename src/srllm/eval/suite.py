@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from srllm.eval.registry import BenchmarkError, Context, get_benchmark, load_benchmark_file
+from srllm.formatting import short
 
 RESULTS_JSON = "results.json"
 REPORT_MD = "report.md"
@@ -37,6 +38,9 @@ class SuiteConfig:
     models: list[str] = field(default_factory=lambda: ["smollm2-135m-instruct"])
     scorer: str = "srllm"
     intervention: str = "none"
+    #: who scores the intervention's outputs: "auto" (every independent judge available, never the
+    #: classifier the intervention consults) or judge names (`srllm.eval.judges`)
+    judges: list[str] | str = "auto"
     seed: int = 0
     batch_size: int = 16
     threads: int | None = None
@@ -55,6 +59,10 @@ class SuiteConfig:
             raise BenchmarkError(f"suite config: `limit` must be positive, got {self.limit}")
         if not isinstance(self.benchmarks, dict) or not self.benchmarks:
             raise BenchmarkError("suite config: `benchmarks` must map benchmark names to options")
+        if self.judges != "auto":
+            from srllm.eval.judges import parse_judges
+
+            self.judges = parse_judges(self.judges, self.intervention)  # unknown names fail here
         for path in self.benchmark_files:
             load_benchmark_file(path)
         for name, options in self.benchmarks.items():
@@ -62,6 +70,17 @@ class SuiteConfig:
             if options is not None and not isinstance(options, dict):
                 raise BenchmarkError(f"suite config: benchmarks.{name} must be a mapping of options")
             self.benchmarks[name] = dict(options or {})
+            self.check_options(name)
+
+    def check_options(self, name: str) -> None:
+        """Unknown keys and wrong types fail here, naming the benchmark, the key and the allowed keys."""
+        from srllm.eval.options import build
+
+        options = dict(self.benchmarks[name])
+        n = options.pop("n", None)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise BenchmarkError(f"benchmark {name!r}: option 'n' must be a positive integer, got {n!r}")
+        build(name, get_benchmark(name).Options, options)
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> SuiteConfig:
@@ -80,12 +99,14 @@ class SuiteConfig:
 
 
 def builtin_suite(name: str) -> Path:
-    """configs/eval-<name>.yaml of the source tree (the paper suite ships as configs/eval-paper.yaml)."""
-    root = Path(__file__).resolve().parents[3]
-    path = root / "configs" / f"eval-{name}.yaml"
-    if not path.is_file():
-        raise BenchmarkError(f"no suite {name!r}: {path} does not exist (pass a YAML file with --config)")
-    return path
+    """The shipped suite ``eval-<name>.yaml`` (package data ``srllm/configs``: the repository's
+    configs/ folder, linked into the package and copied into the wheel)."""
+    from srllm.configs_path import config_file
+
+    try:
+        return config_file(f"eval-{name}.yaml")
+    except FileNotFoundError as exc:
+        raise BenchmarkError(f"no suite {name!r}: {exc} (pass a YAML file with --config)") from None
 
 
 def _slug(text: str) -> str:
@@ -118,6 +139,15 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
             scorer_cache["scorer"] = load_scorer(config.scorer)
         return scorer_cache["scorer"]
 
+    from srllm.eval.judges import default_judges, is_available, load_judge, parse_judges
+
+    judge_names = parse_judges(config.judges, config.intervention)
+    if config.judges == "auto" and config.intervention != "none" and not is_available("judge-classifier"):
+        log("judge-classifier is not built (`make judge`); judging with " + (", ".join(judge_names) or "nothing"))
+    judge_factories = {name: (lambda name=name: load_judge(name)) for name in judge_names}
+    for name in judge_names:  # a named judge that cannot load fails now, with its hint, not per benchmark
+        if not is_available(name):
+            load_judge(name)
     loader = lm_loader or (lambda name: CausalLM.load(name, threads=config.threads, batch_size=config.batch_size,
                                                       progress=progress))
     specs = {name: get_benchmark(name) for name in config.benchmarks}
@@ -138,13 +168,17 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
         cls = specs[name]
         options = dict(config.benchmarks[name])
         n = options.pop("n", None)
+        from srllm.eval.options import build
+
+        options = build(name, cls.Options, options)
         if config.limit is not None:
             n = min(n or config.limit, config.limit)
         ctx = Context(data_dir=Path(data_dir) if data_dir else None, n=n, seed=config.seed, options=options,
                       intervention=intervention, intervention_name=config.intervention,
                       lm_factory=(lambda m=model: lms[m] if m in lms else lms.setdefault(m, loader(m)))
                       if model != MODEL_FREE else None,
-                      scorer_factory=get_scorer, progress=progress)
+                      scorer_factory=get_scorer, scorer_name=config.scorer,
+                      judge_factories=judge_factories, progress=progress)
         if bar is not None:
             bar.set_postfix_str(f"{name} / {model}")
         try:
@@ -162,7 +196,7 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
                 for item in result.items:
                     handle.write(json.dumps(item, default=str) + "\n")
             log(f"{name} ({model}): n={result.n} in {result.seconds:.1f} s: "
-                + ", ".join(f"{k}={_fmt(v)}" for k, v in result.metrics.items()))
+                + ", ".join(f"{k}={short(v)}" for k, v in result.metrics.items()))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -172,6 +206,8 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
         "suite": config.name,
         "config": asdict(config),
         "benchmarks": {n: cls.describe() for n, cls in specs.items()},
+        "judges": {"names": judge_names, "default": default_judges(config.intervention),
+                   "self_scored": [j for j in (config.scorer, *judge_names) if j in _consulted(config.intervention)]},
         "results": results,
         "errors": errors,
         "models": {m: {"name": m, **({"stats": lms[m].stats} if m in lms else {})} for m in config.models},
@@ -189,6 +225,12 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
     return data
 
 
+def _consulted(intervention: str | None) -> tuple[str, ...]:
+    from srllm.eval.judges import consulted
+
+    return consulted(intervention)
+
+
 def _json_default(value: Any) -> Any:
     import numpy as np
 
@@ -197,10 +239,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return str(value)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def load_run(path: str | Path) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class TextRewriter(Protocol):
 def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
     """A `Similarity` from a sentence embedder (texts -> (n, d) array): row-wise cosine; an empty
     text scores 0."""
-    from srllm.eval.rewrite_pairs import cosine_rows
+    from srllm.similarity import cosine_rows
 
     def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         if not a:
@@ -117,7 +117,7 @@ class SafetyPipeline:
         """The pipeline on the shipped defaults (the packaged classifier, the shipped adapter on
         SmolLM2-135M, MiniLM similarity), each replaceable: a classifier folder or object, a base
         `model`, an `adapter` folder, an `encoder`."""
-        from srllm.eval.rewrite_pairs import encoder_embedder
+        from srllm.similarity import encoder_embedder
         from srllm.generate import Rewriter
         from srllm.rewrite.assets import default_adapter, load_default_classifier
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from importlib import resources
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,24 @@ from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 SHIPPED_REWRITER = "rewriter-smollm2-135m"
 WEIGHTS = "adapter_model.safetensors"
 CARD = "MODEL_CARD.md"
+
+
+def ship(dest: str | Path, files: Mapping[str, Path | Callable[[Path], None]], texts: Mapping[str, str]) -> Path:
+    """The one shipping step of every packaged model (rewriter adapter, risk classifiers): a fresh
+    `dest` with `files` (name -> source path to copy, or a function writing that target path) and
+    `texts` (name -> content: model card, run record, evaluation)."""
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name, source in files.items():
+        if callable(source):
+            source(dest / name)
+        else:
+            shutil.copy2(source, dest / name)
+    for name, text in texts.items():
+        (dest / name).write_text(text, encoding="utf-8")
+    return dest
 
 
 def shipped_adapter_dir(name: str = SHIPPED_REWRITER) -> Path:
@@ -115,14 +134,10 @@ def package_adapter(run_dir: Path, dest: Path, evaluation_file: Path | None = No
         raise FileNotFoundError(f"{adapter}: no trained adapter (adapter_config.json and {WEIGHTS})")
     run = json.loads((run_dir / "srllm_run.json").read_text(encoding="utf-8"))
     evaluation = json.loads(Path(evaluation_file).read_text(encoding="utf-8")) if evaluation_file else None
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    shutil.copy2(adapter / "adapter_config.json", dest / "adapter_config.json")
-    _to_fp16(adapter / WEIGHTS, dest / WEIGHTS)
-    (dest / "srllm_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+    texts = {"srllm_run.json": json.dumps(run, indent=2, default=str) + "\n"}
     if evaluation is not None:
-        (dest / "eval_rewrite_pairs.json").write_text(
-            json.dumps({k: v for k, v in evaluation.items() if k != "items"}, indent=2) + "\n", encoding="utf-8")
+        texts["eval_rewrite_pairs.json"] = json.dumps({k: v for k, v in evaluation.items() if k != "items"}, indent=2) + "\n"
+    ship(dest, {"adapter_config.json": adapter / "adapter_config.json",
+                WEIGHTS: lambda target: _to_fp16(adapter / WEIGHTS, target)}, texts)
     (dest / CARD).write_text(model_card(run, dest / WEIGHTS, evaluation), encoding="utf-8")
     return dest

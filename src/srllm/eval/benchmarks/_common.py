@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
 from srllm.eval.metrics import group_rates, style_shift, toxic_rate, unsafe_rate
 from srllm.eval.registry import Context
-from srllm.eval.rewrite_pairs import allocate
 from srllm.eval.scorers import score_texts
-from srllm.eval.stats import bootstrap_mean_ci, paired_ttest, proportion_summary
-
-
-def stratified_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
-    """`n` rows (all when None or larger), allocated over the values of `by` in proportion to their size
-    (at least one each), drawn per stratum with ``random.Random(f"{salt}:{seed}:{value}")``."""
-    frame = frame.reset_index(drop=True)
-    if n is None or n >= len(frame):
-        return frame
-    groups = {str(k): list(v) for k, v in frame.groupby(by, observed=True).groups.items()}
-    take = allocate({k: len(v) for k, v in groups.items()}, n)
-    rows: list[int] = []
-    for key in sorted(groups):
-        rows += sorted(random.Random(f"{salt}:{seed}:{key}").sample(sorted(groups[key]), take[key]))
-    return frame.loc[sorted(rows)].reset_index(drop=True)
-
-
-def equal_sample(frame: pd.DataFrame, n: int | None, seed: int, by: str, salt: str) -> pd.DataFrame:
-    """`n` rows spread as evenly as possible over the values of `by` (e.g. 430 over 13 groups)."""
-    frame = frame.reset_index(drop=True)
-    if n is None or n >= len(frame):
-        return frame
-    keys = sorted(frame[by].astype(str).unique())
-    base, extra = divmod(n, len(keys))
-    rows: list[int] = []
-    for k, key in enumerate(keys):
-        pool = sorted(frame.index[frame[by].astype(str) == key])
-        rows += random.Random(f"{salt}:{seed}:{key}").sample(pool, min(len(pool), base + (k < extra)))
-    return frame.loc[sorted(rows)].reset_index(drop=True)
+from srllm.statistics import bootstrap_mean_ci, paired_ttest, proportion_summary
 
 
 def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], prefix: str = "") -> tuple[dict, dict, dict, list]:
@@ -57,7 +25,7 @@ def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], pref
              for t, g, r in zip(texts, groups, before)]
     table_before = group_rates(groups, [r.unsafe for r in before], seed=ctx.seed)
     toxic_before = group_rates(groups, [r.labels.get("toxicity") != "No" for r in before], seed=ctx.seed)
-    after = None
+    after, outputs = None, None
     if ctx.intervention is not None:
         outputs = list(ctx.intervention(texts))
         if len(outputs) != len(texts):
@@ -72,6 +40,7 @@ def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], pref
         stats[f"{prefix}style_shift"] = style_shift(texts, outputs)
         for item, out, r in zip(items, outputs, after):
             item.update(output=out, unsafe_after=r.unsafe, unsafe_score_after=r.unsafe_score)
+    tables = {f"{prefix}judges": judge_rows(ctx, texts, outputs, before, after, metrics, stats, items, prefix)}
     table_after = group_rates(groups, [r.unsafe for r in after], seed=ctx.seed) if after else {}
     rows = []
     for g in table_before:
@@ -80,7 +49,41 @@ def safety_block(ctx: Context, texts: Sequence[str], groups: Sequence[str], pref
         if after:
             row.update(unsafe_pct_after=table_after[g]["pct"], unsafe_ci_after=table_after[g]["ci"])
         rows.append(row)
-    return metrics, {f"{prefix}per_group": rows}, stats, items
+    return metrics, {f"{prefix}per_group": rows, **tables}, stats, items
+
+
+def judge_rows(ctx: Context, texts: list[str], outputs: list[str] | None, before: list, after: list | None,
+               metrics: dict[str, Any], stats: dict[str, Any], items: list[dict[str, Any]],
+               prefix: str = "") -> list[dict[str, Any]]:
+    """% unsafe before / after per judge, with bootstrap CIs; the scorer's own row is labelled a
+    self-score when the intervention consults it. Adds ``unsafe_pct[<judge>]`` (and ``_after``) metrics
+and each item's verdicts under ``item["judges"]``."""
+    rows = []
+    scored = {ctx.scorer_name or "scorer": (before, after)}
+    for name in ctx.judge_factories:
+        if name == ctx.scorer_name:
+            continue
+        judge = ctx.judge(name)
+        scored[name] = (score_texts(judge, texts), score_texts(judge, outputs) if outputs is not None else None)
+    for name, (b, a) in scored.items():
+        label = ctx.label(name)
+        row: dict[str, Any] = {"judge": label, "role": "scorer" if b is before else "judge",
+                               "self_score": label != name, "n": len(b)}
+        summary = proportion_summary([r.unsafe for r in b], seed=ctx.seed)
+        row.update(unsafe_pct=summary["pct"], unsafe_ci=summary["ci"])
+        if a is not None:
+            after_summary = proportion_summary([r.unsafe for r in a], seed=ctx.seed)
+            row.update(unsafe_pct_after=after_summary["pct"], unsafe_ci_after=after_summary["ci"])
+        for k, item in enumerate(items):
+            item.setdefault("judges", {})[label] = {"unsafe": b[k].unsafe, **({"unsafe_after": a[k].unsafe} if a else {})}
+        if b is not before:
+            metrics[f"{prefix}unsafe_pct[{label}]"] = row["unsafe_pct"]
+            stats[f"{prefix}unsafe[{label}]"] = summary
+            if a is not None:
+                metrics[f"{prefix}unsafe_pct_after[{label}]"] = row["unsafe_pct_after"]
+                stats[f"{prefix}unsafe_after[{label}]"] = after_summary
+        rows.append(row)
+    return rows
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -5,10 +5,18 @@ stratified by domain then group (seeded)."""
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import safety_block, stratified_sample
-from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import bootstrap_mean_ci
+from dataclasses import dataclass
 
+from srllm.eval.benchmarks._common import safety_block
+from srllm.eval.options import Options, option
+from srllm.eval.registry import Benchmark, BenchmarkResult, Context
+from srllm.sampling import stratified_sample
+from srllm.statistics import bootstrap_mean_ci
+
+
+@dataclass
+class BOLDOptions(Options):
+    max_new_tokens: int = option(30, "new tokens per continuation (greedy)")
 
 class BOLDGeneration(Benchmark):
     name = "bold"
@@ -18,11 +26,12 @@ class BOLDGeneration(Benchmark):
     needs = ("generate", "classify")
     metrics = {"unsafe_pct": False, "toxic_pct": False, "sentiment_mean": True, "unsafe_pct_after": False}
     default_n = 500
+    Options = BOLDOptions
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         from srllm.data.labels import vader_compound
 
-        max_new_tokens = int(ctx.options.get("max_new_tokens", 30))
+        max_new_tokens = ctx.options.max_new_tokens
         frame = ctx.adapter("bold").load()
         frame = frame[frame["prompt"].str.strip() != ""].copy()
         frame["stratum"] = frame["domain"] + "/" + frame["group"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+from srllm.eval.options import Options
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
 
 #: axis -> (singular, plural) noun phrases; the descriptor / noun is the first word(s) before "person"
@@ -62,6 +63,7 @@ class Counterfactual(Benchmark):
     needs = ("classify", "rewrite")
     metrics = {"counterfactual_gap": False, "flip_rate_pct": False, "rewrite_rate_range_pct": False}
     default_n = 520
+    Options = Options  # no options
     paper_table = "5"
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:

@@ -4,10 +4,11 @@ per bias type (ideal 50), with a bootstrap CI and the mean log-likelihood differ
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import stratified_sample
 from srllm.eval.metrics import preference_rate
+from srllm.eval.options import Options
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import one_sample_ttest, proportion_summary
+from srllm.sampling import stratified_sample
+from srllm.statistics import one_sample_ttest, proportion_summary
 
 
 class CrowSPairsLikelihood(Benchmark):
@@ -19,6 +20,7 @@ class CrowSPairsLikelihood(Benchmark):
     metrics = {"stereotype_pct": None, "n_scored": True}
     ideal = {"stereotype_pct": 50.0}
     default_n = None  # all 1,508 pairs
+    Options = Options  # no options
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         frame = stratified_sample(ctx.adapter("crows_pairs").load(), n, ctx.seed, "bias_type", "crows-pairs")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import dataclass
 
+from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
-from srllm.eval.stats import mann_whitney
+from srllm.statistics import mann_whitney
 
 DEFAULT_AXES = ("gender_and_sex", "race_ethnicity", "religion", "sexual_orientation", "ability")
 
@@ -48,6 +50,12 @@ def descriptor_sentences(adapter, axes, n_descriptors: int, per_descriptor: int,
     return rows
 
 
+@dataclass
+class HolisticBiasOptions(Options):
+    axes: list[str] = option(list(DEFAULT_AXES), "HolisticBias axes to sample descriptors from")
+    sentences_per_descriptor: int = option(25, "sentences scored per descriptor")
+    version: str = option("v1.1", "HolisticBias release (v1.0 or v1.1)")
+
 class HolisticBiasLikelihood(Benchmark):
     name = "holisticbias"
     version = "1"
@@ -56,14 +64,15 @@ class HolisticBiasLikelihood(Benchmark):
     needs = ("loglik",)
     metrics = {"likelihood_bias_pct": False}
     default_n = 650
+    Options = HolisticBiasOptions
     paper_table = "9"
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
-        axes = tuple(ctx.options.get("axes", DEFAULT_AXES))
-        per = int(ctx.options.get("sentences_per_descriptor", 25))
+        axes = tuple(ctx.options.axes)
+        per = ctx.options.sentences_per_descriptor
         n = n or 650
         n_descriptors = max(2 * len(axes), n // per)
-        adapter = ctx.adapter("holistic_bias", version=ctx.options.get("version", "v1.1"))
+        adapter = ctx.adapter("holistic_bias", version=ctx.options.version)
         rows = descriptor_sentences(adapter, axes, n_descriptors, per, ctx.seed)
         if n < len(rows):  # a small --limit: fewer sentences per descriptor, every descriptor kept
             per = max(2, n // n_descriptors)

@@ -15,9 +15,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from srllm.eval.benchmarks._common import stratified_sample
+from srllm.eval.options import Options
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
-from srllm.eval.stats import grubbs_filter, paired_ttest, welch_ttest
+from srllm.sampling import stratified_sample
+from srllm.statistics import grubbs_filter, paired_ttest, welch_ttest
 
 
 class RedditBiasPerplexity(Benchmark):
@@ -29,6 +30,7 @@ class RedditBiasPerplexity(Benchmark):
     metrics = {"significant_axes_pct": False, "mean_d_z": None}
     ideal = {"mean_d_z": 0.0}
     default_n = None  # every test pair (1,221)
+    Options = Options  # no options
     paper_table = "8"
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:

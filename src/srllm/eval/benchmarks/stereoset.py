@@ -6,12 +6,19 @@ religion). How many items were scored is reported; unscored items never count as
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import stratified_sample
+from dataclasses import dataclass
+
 from srllm.eval.metrics import stereoset_scores
+from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
+from srllm.sampling import stratified_sample
 
 KINDS = ("stereotype", "anti_stereotype", "unrelated")
 
+
+@dataclass
+class StereoSetOptions(Options):
+    score: str = option("mean", "how a sentence's log-likelihood is pooled over tokens: mean or sum")
 
 class StereoSetIntrasentence(Benchmark):
     name = "stereoset"
@@ -22,10 +29,11 @@ class StereoSetIntrasentence(Benchmark):
     metrics = {"lms": True, "ss": None, "icat": True, "n_scored": True}
     ideal = {"ss": 50.0}
     default_n = None  # all 2,106 intrasentence items of the dev set
+    Options = StereoSetOptions
     paper_table = "7"
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
-        how = ctx.options.get("score", "mean")
+        how = ctx.options.score
         if how not in ("mean", "sum"):
             raise BenchmarkError(f"stereoset: options.score must be 'mean' or 'sum', got {how!r}")
         frame = ctx.adapter("stereoset").load()

@@ -12,16 +12,25 @@
 
 from __future__ import annotations
 
-from srllm.eval.benchmarks._common import equal_sample, safety_block, stratified_sample
+from dataclasses import dataclass
+
+from srllm.eval.benchmarks._common import safety_block
 from srllm.eval.metrics import group_rates, unsafe_rate
+from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
 from srllm.eval.scorers import score_texts
-from srllm.eval.stats import paired_ttest
+from srllm.sampling import equal_sample, stratified_sample
+from srllm.statistics import paired_ttest
 
 #: the 13 target groups of ToxiGen's human-annotated set, as named in the prompt files
 GROUPS_13 = ("asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_disability", "mexican",
              "middle_east", "muslim", "native_american", "physical_disability", "women")
 
+
+@dataclass
+class ToxiGenOptions(Options):
+    prompt_label: str = option("hate", "which ToxiGen prompt files to continue: hate or neutral")
+    max_new_tokens: int = option(30, "new tokens per continuation (greedy)")
 
 class ToxiGenGeneration(Benchmark):
     name = "toxigen"
@@ -31,11 +40,12 @@ class ToxiGenGeneration(Benchmark):
     needs = ("generate", "classify")
     metrics = {"unsafe_pct": False, "toxic_pct": False, "unsafe_pct_after": False, "toxic_pct_after": False}
     default_n = 430
+    Options = ToxiGenOptions
     paper_table = "6"
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
-        label = ctx.options.get("prompt_label", "hate")
-        max_new_tokens = int(ctx.options.get("max_new_tokens", 30))
+        label = ctx.options.prompt_label
+        max_new_tokens = ctx.options.max_new_tokens
         frame = ctx.adapter("toxigen_prompts").load()
         frame = frame[(frame["label"] == label) & frame["group"].isin(GROUPS_13)]
         prompts = frame.drop_duplicates(["group", "prompt_index"])[["group", "prompt_index", "prompt"]]
@@ -57,6 +67,7 @@ class ToxiGenRewrite(Benchmark):
     needs = ("rewrite", "classify")
     metrics = {"unsafe_pct": False, "mbias_unsafe_pct": False, "unsafe_pct_after": False, "mbias_empty_pct": False}
     default_n = None  # every hate row of the 940-row split
+    Options = Options
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         frame = ctx.adapter("mbias").load()

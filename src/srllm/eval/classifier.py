@@ -33,10 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from srllm import formatting as fmt
 from srllm.classify.calibration import expected_calibration_error, softmax_t
 from srllm.classify.explain import WORD, attributions
 from srllm.classify.predictor import Classifier
 from srllm.classify.report import UNSAFE_HEAD
+from srllm.statistics import bootstrap_f1
 from srllm.taxonomy import CATEGORIES, annotate
 
 #: Neutral HolisticBias templates used for the counterfactual set (verbatim upstream templates).
@@ -83,20 +85,6 @@ def multiclass_metrics(labels: np.ndarray, probs: np.ndarray, decisions: np.ndar
     return out
 
 
-def bootstrap_f1(labels: np.ndarray, decisions: np.ndarray, average: str, resamples: int = 1000,
-                 seed: int = SEED) -> tuple[float, float]:
-    from sklearn.metrics import f1_score
-
-    rng = np.random.default_rng(seed)
-    n = len(labels)
-    values = []
-    for _ in range(resamples):
-        index = rng.integers(0, n, n)
-        values.append(f1_score(labels[index], decisions[index], average=average, zero_division=0))
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
-
-
 def profanity_probs(texts: Sequence[str]) -> np.ndarray:
     from profanity_check import predict_prob
 
@@ -130,7 +118,7 @@ def corpus_section(clf: Classifier, test: list[Any], train: list[Any]) -> dict[s
         gold = np.array([names.index(r.annotation if head == UNSAFE_HEAD else getattr(r, head)) for r in test])
         decided = clf.decide(head, probs[head])
         metrics = multiclass_metrics(gold, probs[head], decided)
-        metrics["f1_macro_ci95"] = bootstrap_f1(gold, decided, "macro")
+        metrics["f1_macro_ci95"] = bootstrap_f1(gold, decided, "macro", seed=SEED)
         out["heads"][head] = metrics
         out["ece"][head] = {"before": expected_calibration_error(softmax_t(logits[head]), gold),
                             "after": expected_calibration_error(probs[head], gold)}
@@ -268,7 +256,7 @@ def evaluate_classifier(clf: Classifier, test_file: str, train_file: str, data_d
 def _f(value: Any, digits: int = 3) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_f(v, digits) for v in value) + "]"
-    return "–" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    return fmt.number(value, digits)
 
 
 def to_markdown(result: dict[str, Any]) -> str:

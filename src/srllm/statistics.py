@@ -1,4 +1,5 @@
-"""Statistics of the evaluation suite, on scipy; every function names its test and source.
+"""Statistics shared by evaluation, training and data analysis (numpy / scipy); every function names
+its test and source. A neutral module: it imports nothing from ``srllm``.
 
 - `one_sample_ttest`: Student's one-sample t-test of a mean against `popmean` (paper section 5.4
   tests whether the mean rating / score differs from a reference), ``scipy.stats.ttest_1samp``.
@@ -11,8 +12,11 @@
   ``t = t_{alpha/(2n), n-2}``, drop the most extreme point. Worked example: [1, 2, 2, 3, 2, 100]
   drops 100.
 - `cohens_d` (pooled SD, Cohen 1988), `cohens_dz` (paired: mean diff / SD of diffs).
-- `bootstrap_mean_ci`: percentile bootstrap of the mean (Efron & Tibshirani 1993), reusing the
-  seeded resamples of `srllm.eval.rewrite_pairs`.
+- `bootstrap_indices` / `bootstrap_ci` / `bootstrap_mean_ci`: percentile bootstrap of the mean (Efron &
+  Tibshirani 1993) on seeded resamples that several systems of one run can share.
+- `paired_comparison`: paired bootstrap (Koehn 2004) and Wilcoxon signed-rank test of per-item
+  differences; `holm`: Holm-Bonferroni adjusted p-values; `bootstrap_f1`: percentile interval of
+  an F1 score.
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from srllm.eval.rewrite_pairs import bootstrap_ci, bootstrap_indices
 
 
 def _arr(values: Sequence[float]) -> np.ndarray:
@@ -142,3 +144,74 @@ def proportion_summary(flags: Sequence[bool], resamples: int = 1000, seed: int =
         return {"pct": None, "ci": [None, None], "n": 0}
     low, high = bootstrap_mean_ci(x, resamples, seed)
     return {"pct": 100 * float(x.mean()), "ci": [100 * low, 100 * high], "n": int(x.size)}
+
+
+def bootstrap_indices(n: int, resamples: int = 1000, seed: int = 0) -> np.ndarray:
+    """(resamples, n) item indices drawn with replacement, seeded; shared by every system so the
+    intervals and paired tests of one run use the same resamples."""
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def bootstrap_ci(values: np.ndarray, indices: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of `values`."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return float("nan"), float("nan")
+    means = values[indices].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def paired_comparison(a: np.ndarray, b: np.ndarray, indices: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """A vs B on per-item scores: mean difference (A - B, positive when A scores higher), its
+    paired-bootstrap interval, the two-sided paired-bootstrap p-value ``min(1, 2 (k+1)/(R+1))``
+    where k counts the resampled mean differences on the other side of zero, and the Wilcoxon
+    signed-rank p-value (1.0 when every difference is zero)."""
+    from scipy.stats import wilcoxon
+
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(diff.mean()) if diff.size else float("nan")
+    low, high = bootstrap_ci(diff, indices, level)
+    boot = diff[indices].mean(axis=1)
+    resamples = len(boot)
+    if diff.size == 0 or mean == 0:
+        p_boot = 1.0
+    else:
+        against = int((boot <= 0).sum()) if mean > 0 else int((boot >= 0).sum())
+        p_boot = min(1.0, 2 * (against + 1) / (resamples + 1))
+    nonzero = diff[diff != 0]
+    if nonzero.size == 0:
+        p_wilcoxon = 1.0
+    else:
+        p_wilcoxon = float(wilcoxon(diff, zero_method="wilcox", alternative="two-sided").pvalue)
+    return {
+        "mean_diff": mean, "ci_low": low, "ci_high": high, "p_bootstrap": p_boot, "p_wilcoxon": p_wilcoxon,
+        "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "ties": int((diff == 0).sum()),
+    }
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the input order."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def bootstrap_f1(labels: np.ndarray, decisions: np.ndarray, average: str, resamples: int = 1000,
+                 seed: int = 13) -> tuple[float, float]:
+    """95% percentile bootstrap interval of scikit-learn's F1 (`average` as in ``f1_score``)."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    values = []
+    for _ in range(resamples):
+        index = rng.integers(0, n, n)
+        values.append(f1_score(labels[index], decisions[index], average=average, zero_division=0))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
