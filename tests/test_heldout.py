@@ -172,7 +172,8 @@ def test_rewrite_challenge_runs_end_to_end_and_needs_an_intervention():
     assert same.metrics["benign_after_pct"] == same.metrics["benign_before_pct"]
     assert same.metrics["topic_kept_pct"] == 100 and same.metrics["fell_back_from"] == "markers"
     edited = bench.run(Context(n=6, intervention=delete_flagged, intervention_name="delete-flagged",
-                               scorer_factory=lambda: load_scorer("srllm"), options={"judges": ["profanity-vader"]}))
+                               scorer_factory=lambda: load_scorer("srllm"),
+                               judge_factories={"profanity-vader": lambda: load_scorer("profanity-vader")}))
     assert [j["judge"] for j in edited.tables["per_judge"]] == ["srllm", "profanity-vader"]
     assert {r["category"] for r in edited.tables["per_category"]} == {"bias", "toxicity", "harm"}
     assert all(0 <= edited.metrics[k] <= 100 for k in ("benign_after_pct", "group_kept_pct", "fell_back_pct"))

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from srllm.eval.benchmarks._common import stratified_sample
+from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
 from srllm.eval.scorers import score_texts
+from srllm.sampling import stratified_sample
 
 
 def wilson(flags: Sequence[bool]) -> dict[str, Any]:
@@ -40,6 +42,11 @@ def _per(key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass
+class FunctionalOptions(Options):
+    file: str | None = option(None, "a functional-test file in the same JSONL format (default: the packaged suite)")
+
+
 class Functional(Benchmark):
     name = "functional"
     version = "1"
@@ -48,6 +55,7 @@ class Functional(Benchmark):
     metrics = {"accuracy": True, "macro_accuracy": True, "min_capability_accuracy": True,
                "unsafe_accuracy": True, "benign_accuracy": True, "auroc": True}
     default_n = None  # every case
+    Options = FunctionalOptions
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         from sklearn.metrics import roc_auc_score

@@ -2,8 +2,8 @@
 (``srllm.data.heldout``: stereotype, implicit-hate and harm sentences, all Unsafe, never trained
 on). Reported, with Wilson 95% intervals:
 
-- % judged benign after, by the suite's scorer and by each extra judge (option ``judges``, scorer
-  names, default ``[profanity-vader]``), with the % judged benign before;
+- % judged benign after, by the suite's scorer and by each judge of the run (``--judge``; by default
+  the independent ones), with the % judged benign before;
 - % where the target group is kept: the output contains one of the row's ``group_terms`` as whole
   words (normalised, plural -s/-es allowed); % keeping every topic word likewise;
 - % fell back: the decision ``fell_back`` where the intervention reports decisions (the srllm
@@ -15,16 +15,21 @@ Per category (bias / toxicity / harm) and per target group in the tables."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from srllm.eval.benchmarks._common import stratified_sample
 from srllm.eval.benchmarks.functional import _ci, wilson
+from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkError, BenchmarkResult, Context
-from srllm.eval.scorers import load_scorer, score_texts
+from srllm.eval.scorers import score_texts
+from srllm.sampling import stratified_sample
 
-DEFAULT_JUDGES = ("profanity-vader",)
+
+@dataclass
+class ChallengeOptions(Options):
+    file: str | None = option(None, "a challenge file in the same JSONL format (default: the packaged set)")
 
 
 def _outputs(ctx: Context, texts: list[str]) -> tuple[list[str], list[bool], str]:
@@ -63,6 +68,7 @@ class RewriteChallenge(Benchmark):
     metrics = {"benign_after_pct": True, "group_kept_pct": True, "fell_back_pct": False, "topic_kept_pct": True,
                "changed_pct": True, "benign_before_pct": False}
     default_n = None  # every sentence
+    Options = ChallengeOptions
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         from srllm.data.heldout import REWRITE_CHALLENGE, checksums, contains_term, load_challenge
@@ -77,9 +83,9 @@ class RewriteChallenge(Benchmark):
         if len(outputs) != len(texts):
             raise BenchmarkError(f"intervention {ctx.intervention_name!r} returned {len(outputs)} texts for {len(texts)}")
         scorers = {_scorer_name(ctx.scorer): ctx.scorer}
-        for judge in ctx.options.get("judges", DEFAULT_JUDGES):
+        for judge in ctx.judge_factories:
             if judge not in scorers:
-                scorers[judge] = load_scorer(judge)
+                scorers[judge] = ctx.judge(judge)
         before = {name: score_texts(s, texts) for name, s in scorers.items()}
         after = {name: score_texts(s, outputs) for name, s in scorers.items()}
         items = []
