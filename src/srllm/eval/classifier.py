@@ -196,6 +196,49 @@ def babe_section(clf: Classifier, data_dir: str | None, max_sentences: int | Non
     return out
 
 
+def dynahate_section(clf: Classifier, data_dir: str | None) -> dict[str, Any]:
+    """DynaHate test rows (adversarial hate and its contrastive perturbations): accuracy of the unsafe
+    decision against label hate / nothate, beside alt-profanity-check at 0.5."""
+    from srllm.data.sources.dynahate import DynaHate
+
+    frame = DynaHate(data_dir).load()
+    frame = frame[frame["split"] == "test"]
+    texts, labels = frame["text"].tolist(), (frame["label"] == "hate").to_numpy(dtype=int)
+    probs = clf.probabilities(texts)
+    unsafe = probs[UNSAFE_HEAD][:, clf.levels[UNSAFE_HEAD].index("Unsafe")]
+    decided = clf.decide(UNSAFE_HEAD, probs[UNSAFE_HEAD])
+    profanity = profanity_probs(texts)
+    out = {"n": len(frame), "hate_rows": int(labels.sum())}
+    for name, scores, decisions in (("srllm unsafe", unsafe, decided), ("alt-profanity-check", profanity, None)):
+        m = binary_metrics(labels, scores, decisions)
+        made = decisions if decisions is not None else scores >= 0.5
+        m["accuracy"] = float((np.asarray(made, dtype=int) == labels).mean())
+        out[name] = m
+    return out
+
+
+def spans_section(clf: Classifier, data_dir: str | None, occlusion_rows: int = 200) -> dict[str, Any]:
+    """Toxic Spans test (SemEval-2021 Task 5): character-level span F1 of the token head over all rows
+    and, on the first `occlusion_rows`, of the head and of occlusion side by side."""
+    from srllm.classify.spans import mean_span_f1
+    from srllm.data.sources.toxic_spans import ToxicSpansTest
+
+    frame = ToxicSpansTest(data_dir).load()
+    texts, gold = frame["text"].tolist(), frame["spans"].tolist()
+    out: dict[str, Any] = {"n": len(frame)}
+
+    def f1(reports: list[Any], rows: slice) -> float:
+        return mean_span_f1([[(s.start, s.end) for s in r.spans] for r in reports], gold[rows])
+
+    if clf.has_span_head:
+        out["head"] = f1(clf.predict(texts, explain="head"), slice(None))
+        out[f"head (first {occlusion_rows})"] = f1(clf.predict(texts[:occlusion_rows], explain="head"),
+                                                    slice(occlusion_rows))
+    out[f"occlusion (first {occlusion_rows})"] = f1(clf.predict(texts[:occlusion_rows], explain="occlusion"),
+                                                     slice(occlusion_rows))
+    return out
+
+
 def counterfactual_section(clf: Classifier, data_dir: str | None) -> dict[str, Any]:
     from srllm.data.sources.holistic_bias import HolisticBias, article
 
@@ -243,6 +286,8 @@ def evaluate_classifier(clf: Classifier, test_file: str, train_file: str, data_d
         "corpus_test": corpus_section(clf, test, train),
         "toxigen": toxigen_section(clf, data_dir),
         "babe": babe_section(clf, data_dir, limit),
+        "dynahate": dynahate_section(clf, data_dir),
+        "spans": spans_section(clf, data_dir, occlusion_rows=min(limit or 200, 200)),
         "counterfactual": counterfactual_section(clf, data_dir),
     }
     result["wall_seconds"] = round(time.time() - started, 1)
@@ -295,6 +340,16 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += ["", "| biased words (bias-head occlusion) | precision | recall | F1 | sentences |", "|---|---|---|---|---|"]
     for name, m in b["biased_words"].items():
         lines.append(f"| {name} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['sentences']} |")
+    d = result.get("dynahate")
+    if d:
+        lines += ["", f"## DynaHate test ({d['n']} rows, {d['hate_rows']} hate; evaluation only)", "",
+                  "| system | accuracy | F1 | AUROC |", "|---|---|---|---|"]
+        lines += [f"| {name} | {_f(m['accuracy'])} | {_f(m['f1'])} | {_f(m.get('auroc'))} |"
+                  for name, m in d.items() if isinstance(m, dict)]
+    sp = result.get("spans")
+    if sp:
+        lines += ["", f"## Toxic Spans test ({sp['n']} posts): character-level span F1 (SemEval-2021 Task 5)", "",
+                  "| spans by | span F1 |", "|---|---|", *(f"| {k} | {_f(v)} |" for k, v in sp.items() if k != "n")]
     cf = result["counterfactual"]
     lines += ["", f"## Counterfactual fairness ({cf['sentences']} neutral HolisticBias sentences)", "",
               "| axis | descriptors | mean P(unsafe) | spread (max-min) | std | flagged unsafe | highest |",

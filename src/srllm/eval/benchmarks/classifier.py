@@ -25,9 +25,10 @@ class ClassifierEval(Benchmark):
     name = "classifier"
     version = "1"
     description = "risk classifier vs HateBERT, alt-profanity-check, VADER and majority on CMD, ToxiGen, BABE"
-    datasets = ("mbias", "babe", "holistic_bias")
+    datasets = ("mbias", "babe", "holistic_bias", "dynahate", "toxic_spans_test")
     needs = ("classify",)
-    metrics = {"unsafe_f1_macro": True, "toxigen_auroc": True, "babe_bias_f1": True, "counterfactual_spread": False}
+    metrics = {"unsafe_f1_macro": True, "toxigen_auroc": True, "toxigen_toxicity_auroc": True, "babe_bias_f1": True,
+               "babe_bias_auroc": True, "dynahate_accuracy": True, "span_f1": True, "counterfactual_spread": False}
     default_n = None
     Options = ClassifierOptions
 
@@ -41,25 +42,33 @@ class ClassifierEval(Benchmark):
         result = evaluate_classifier(Classifier.load(o.classifier), str(test), str(train),
                                      str(ctx.data_dir) if ctx.data_dir else None, n)
         c, t, b, cf = result["corpus_test"], result["toxigen"], result["babe"], result["counterfactual"]
+        d, sp = result["dynahate"], result["spans"]
         metrics = {"unsafe_f1_macro": c["heads"]["unsafe"]["f1_macro"], "toxigen_auroc": t["srllm unsafe"].get("auroc"),
-                   "babe_bias_f1": b["srllm bias"]["f1"],
+                   "toxigen_toxicity_auroc": t["srllm toxicity"].get("auroc"),
+                   "babe_bias_f1": b["srllm bias"]["f1"], "babe_bias_auroc": b["srllm bias"].get("auroc"),
+                   "dynahate_accuracy": d["srllm unsafe"]["accuracy"],
+                   "span_f1": sp.get("head", sp.get(next(k for k in sp if k.startswith("occlusion")))),
                    "counterfactual_spread": max(a["spread"] for a in cf["axes"].values())}
         heads = [{"head": h, "system": "classifier", **m} for h, m in c["heads"].items()]
         heads += [{"head": h, "system": "majority", **m} for h, m in c["peers"]["majority"].items()]
         peers = [{"set": "toxigen", "system": k, **v} for k, v in t.items() if isinstance(v, dict)]
         peers += [{"set": "babe", "system": k, **v} for k, v in b.items() if isinstance(v, dict) and "f1" in v]
+        peers += [{"set": "dynahate", "system": k, **v} for k, v in d.items() if isinstance(v, dict)]
+        spans = [{"method": k, "span_f1": v} for k, v in sp.items() if k != "n"]
         axes = [{"axis": a, **{k: v for k, v in m.items() if k != "highest"}} for a, m in cf["axes"].items()]
         return BenchmarkResult(self.name, self.version, c["n"], metrics,
-                               {"heads": heads, "peers": peers, "counterfactual": axes}, {"result": result},
+                               {"heads": heads, "peers": peers, "spans": spans, "counterfactual": axes}, {"result": result},
                                checksums={str(test): result["data"]["test_sha256"]},
                                config={"classifier": result["classifier"], "backend": result["backend"]})
 
     @classmethod
     def report_section(cls, model: str, result: dict[str, Any]) -> list[str]:
-        rows = [[r["set"], r["system"], fmt.number(r.get("f1"), 3), fmt.number(r.get("auroc"), 3)]
-                for r in result["tables"]["peers"]]
+        rows = [[r["set"], r["system"], fmt.number(r.get("f1"), 3), fmt.number(r.get("auroc"), 3),
+                 fmt.number(r.get("accuracy"), 3)] for r in result["tables"]["peers"]]
+        spans = [[r["method"], fmt.number(r["span_f1"], 3)] for r in result["tables"].get("spans", [])]
         heads = [[r["head"], r["system"], fmt.number(r.get("f1_macro"), 3), fmt.number(r.get("auroc"), 3)]
                  for r in result["tables"]["heads"]]
         return [f"## Classifier evaluation ({result['config']['classifier']})", "",
                 *fmt.table(["head", "system", "macro-F1", "AUROC"], heads),
-                *fmt.table(["set", "system", "F1", "AUROC"], rows)]
+                *fmt.table(["set", "system", "F1", "AUROC", "accuracy"], rows),
+                *fmt.table(["Toxic Spans test: spans by", "span F1 (SemEval-2021 Task 5)"], spans)]
