@@ -10,15 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from srllm.eval.scorers import (
-    OpenAIModerationScorer,
-    PerspectiveScorer,
-    ProfanityVaderScorer,
-    Scorer,
-    ScorerError,
-    load_scorer,
-    score_texts,
-)
+from srllm.eval.scorers import (OpenAIModerationScorer, PerspectiveScorer, ProfanityVaderScorer, Scorer, ScorerError,
+                                load_scorer, score_texts)
 
 
 def test_profanity_vader_worked_example():
