@@ -59,3 +59,17 @@ def test_build_judge_tiny_run_ships_a_judge(tmp_path: Path, monkeypatch: pytest.
     assert judges.default_judges("srllm")[0] == "judge-classifier"
     reports = judges.load_judge("judge-classifier").predict(["you are such an idiot", "have a nice day"])
     assert len(reports) == 2 and all(0.0 <= r.unsafe_score <= 1.0 for r in reports)
+
+
+def test_ship_is_the_one_shipping_step(tmp_path: Path):
+    from srllm.train.package import ship
+
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"\x00\x01")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "stale.txt").write_text("old")
+    ship(dest, {"weights.bin": source, "converted.bin": lambda target: target.write_bytes(b"fp16")},
+         {"MODEL_CARD.md": "# card\n"})
+    assert sorted(p.name for p in dest.iterdir()) == ["MODEL_CARD.md", "converted.bin", "weights.bin"]
+    assert (dest / "converted.bin").read_bytes() == b"fp16" and (dest / "weights.bin").read_bytes() == b"\x00\x01"

@@ -34,6 +34,19 @@ def test_missing_judge_classifier_fails_with_the_make_target(monkeypatch: pytest
         judges.parse_judges("profanity-vadr", "srllm")
 
 
+def test_cli_named_judge_that_is_absent_fails_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, capsys):
+    from srllm.cli import main
+
+    monkeypatch.setenv(judges.JUDGE_ENV, str(tmp_path / "absent"))
+    code = main(["eval", "run", "--benchmarks", "bold", "--intervention", "identity", "--judge", "judge-classifier",
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "make judge" in err and len(err.splitlines()) == 1
+    assert main(["eval", "run", "--benchmarks", "bold", "--option", "bold.max_new_token=3",
+                 "--out", str(tmp_path / "run")]) == 1
+    assert "did you mean max_new_tokens" in capsys.readouterr().err
+
+
 def test_safety_block_reports_every_judge_and_labels_the_self_score():
     from srllm.eval.benchmarks._common import safety_block
     from srllm.eval.interventions import delete_flagged

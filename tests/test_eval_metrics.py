@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from srllm.classify.report import RiskReport
 from srllm import statistics as stats
+from srllm.classify.report import RiskReport
 from srllm.eval import metrics
 
 

@@ -123,6 +123,7 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
     names (the Python API's way to plug in other components)."""
     from srllm.energy import EnergyMeter
     from srllm.eval.interventions import load_intervention
+    from srllm.eval.judges import default_judges, is_available, load_judge, parse_judges
     from srllm.eval.likelihood import CausalLM
     from srllm.eval.scorers import load_scorer
     from srllm.provenance import package_versions, run_metadata
@@ -130,6 +131,13 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
     log = log or (lambda message: None)
     out = Path(out_dir)
     (out / "items").mkdir(parents=True, exist_ok=True)
+    judge_names = parse_judges(config.judges, config.intervention)
+    if config.judges == "auto" and config.intervention != "none" and not is_available("judge-classifier"):
+        log("judge-classifier is not built (`make judge`); judging with " + (", ".join(judge_names) or "nothing"))
+    judge_factories = {name: (lambda name=name: load_judge(name)) for name in judge_names}
+    for name in judge_names:  # a named judge that cannot load fails now, with its hint, not per benchmark
+        if not is_available(name):
+            load_judge(name)
     if intervention is None:
         intervention = load_intervention(config.intervention)
     scorer_cache: dict[str, Any] = {"scorer": scorer}
@@ -139,15 +147,6 @@ def run_suite(config: SuiteConfig, out_dir: str | Path, *, data_dir: str | Path 
             scorer_cache["scorer"] = load_scorer(config.scorer)
         return scorer_cache["scorer"]
 
-    from srllm.eval.judges import default_judges, is_available, load_judge, parse_judges
-
-    judge_names = parse_judges(config.judges, config.intervention)
-    if config.judges == "auto" and config.intervention != "none" and not is_available("judge-classifier"):
-        log("judge-classifier is not built (`make judge`); judging with " + (", ".join(judge_names) or "nothing"))
-    judge_factories = {name: (lambda name=name: load_judge(name)) for name in judge_names}
-    for name in judge_names:  # a named judge that cannot load fails now, with its hint, not per benchmark
-        if not is_available(name):
-            load_judge(name)
     loader = lm_loader or (lambda name: CausalLM.load(name, threads=config.threads, batch_size=config.batch_size,
                                                       progress=progress))
     specs = {name: get_benchmark(name) for name in config.benchmarks}
