@@ -47,7 +47,7 @@ def test_config_file_and_errors(standin, tmp_path: Path, capsys):
     cfg.write_text("fallback: remove\nmin_similarity: 0.3\nadapter: /some/adapter\nbackend: transformers-int8\n")
     assert main(["rewrite", "hello", "--config", str(cfg)]) == 0
     assert standin["config"].fallback == "remove" and standin["config"].min_similarity == 0.3
-    assert standin["adapter"] == "/some/adapter" and standin["quantize"] == "int8"
+    assert standin["adapter"] == "/some/adapter" and standin["backend"] == "transformers-int8"
     assert main(["rewrite", "hello", "--config", str(cfg), "--adapter", "/flag/wins"]) == 0
     assert standin["adapter"] == "/flag/wins"
     cfg.write_text("fallbak: remove\n")
@@ -97,7 +97,7 @@ def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monk
 
 def test_backend_flag_reaches_the_rewriter(standin, capsys):
     assert main(["rewrite", "hello there", "--backend", "transformers-int8"]) == 0
-    assert standin["quantize"] == "int8"
+    assert standin["backend"] == "transformers-int8"
 
 
 def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
@@ -110,4 +110,4 @@ def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
 def test_shipped_config_file_is_the_defaults(standin):
     config_file = Path(__file__).resolve().parents[1] / "configs" / "safety-pipeline.yaml"
     assert main(["rewrite", "hello", "--config", str(config_file)]) == 0
-    assert standin["config"] == PipelineConfig() and standin["quantize"] is None
+    assert standin["config"] == PipelineConfig() and standin["backend"] is None  # each tier names its backend

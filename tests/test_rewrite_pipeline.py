@@ -10,7 +10,7 @@ import pytest
 
 from srllm import PipelineConfig, SafetyPipeline
 from srllm.rewrite import FELL_BACK, KEPT, REWRITTEN, InputError
-from srllm.rewrite.text import MASK, WITHHELD, chunk_text, edit_spans, looks_english, neutralise_special_tokens
+from srllm.rewrite.text import MASK, chunk_text, edit_spans, looks_english, neutralise_special_tokens
 
 from rewrite_standins import BAD_WORDS, LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
@@ -78,7 +78,7 @@ def test_fallback_edits_the_flagged_spans_and_says_so(mode, expected):
     assert "still unsafe" in result.reasons[0] and "flagged word(s)" in result.reasons[0]
 
 
-def test_fallback_without_candidates_and_withholding_when_no_span_helps():
+def test_fallback_without_candidates_and_unchanged_when_no_span_helps():
     classifier = LexiconClassifier()
     rewriter = ScriptedRewriter(lambda t: t)
     pipe = SafetyPipeline(classifier, rewriter, overlap_similarity, PipelineConfig(candidates=0))
@@ -93,8 +93,10 @@ def test_fallback_without_candidates_and_withholding_when_no_span_helps():
             return reports
 
     result = SafetyPipeline(NoSpans(), rewriter, overlap_similarity, PipelineConfig(candidates=0)).run("what an idiot")
-    assert result.decision == FELL_BACK and result.output == WITHHELD and "no flagged spans" in result.reasons[0]
-    assert result.segments == [] and result.risk_after is None
+    # nothing to mask: the text comes back unchanged (never a notice), with the reason and its risk
+    assert result.decision == FELL_BACK and result.output == "what an idiot" and result.fallback == "unchanged"
+    assert "no flagged words to mask: returned unchanged" in result.reasons[0]
+    assert result.segments == [] and result.risk_after == result.risk_before and result.risk_after["unsafe"]
 
 
 # --- the input is data, never instructions -------------------------------------------------------
