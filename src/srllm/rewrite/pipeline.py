@@ -72,18 +72,32 @@ def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
 
 
 class _Budget:
-    """Seconds spent per text; a text is out of time once it spent `limit` (0: never)."""
+    """Seconds spent per text; a text is out of time once it spent `limit` (0: never), or when the
+    next generation call would, by the pace (seconds per chunk) seen so far for that kind of call."""
+
+    PROBE = 4  #: chunks in the first call of a long round, before any pace is known
 
     def __init__(self, limit: float):
         self.limit = limit
         self.spent: dict[int, float] = {}
+        self.pace: dict[tuple[str, int], float] = {}
 
     def charge(self, texts: set[int], seconds: float) -> None:
         for i in texts:
             self.spent[i] = self.spent.get(i, 0.0) + seconds
 
-    def out(self, text_index: int) -> bool:
-        return self.limit > 0 and self.spent.get(text_index, 0.0) >= self.limit
+    def out(self, text_index: int, pace: float | None = None) -> bool:
+        left = self.limit - self.spent.get(text_index, 0.0)
+        return self.limit > 0 and (left <= 0 or (pace is not None and left < pace))
+
+    def group_size(self, text_index: int, key: tuple[str, int], base: int, pending: int) -> int:
+        """How many chunks the next call may take so that it ends within the text's budget."""
+        if self.limit <= 0 or pending <= base:
+            return base
+        pace = self.pace.get(key)
+        if pace is None:
+            return min(base, self.PROBE)
+        return max(1, min(base, int((self.limit - self.spent.get(text_index, 0.0)) / pace)))
 
 
 class SafetyPipeline:
@@ -245,16 +259,24 @@ class SafetyPipeline:
         cfg = self.config
         tokenizer = getattr(generator, "tokenizer", None)
         specials = list(getattr(tokenizer, "all_special_tokens", ()) or ()) + _EXTRA_SPECIALS
-        size = max(1, int(getattr(generator, "batch_size", 16) or 16) // max(1, n))
+        base = max(1, int(getattr(generator, "batch_size", 16) or 16) // max(1, n))
+        key = (tier.name, n)
         left: list[Work] = []
-        for at in range(0, len(work), size):
-            group = []
-            for w in work[at : at + size]:
-                if w.timed_out or budget.out(w.text_index):
+        at = 0
+        while at < len(work):
+            group: list[Work] = []
+            size = base
+            while at < len(work) and len(group) < size:
+                w = work[at]
+                at += 1
+                if w.timed_out or budget.out(w.text_index, budget.pace.get(key)):
                     if not w.timed_out:
                         w.timed_out = True
                         w.failures.append(f"time budget of {cfg.time_budget_s:g} s exceeded")
                     left.append(w)
+                elif not group:
+                    group.append(w)
+                    size = budget.group_size(w.text_index, key, base, len(work) - at + 1)
                 else:
                     group.append(w)
             if not group:
@@ -272,7 +294,9 @@ class SafetyPipeline:
             label = f"{prefix}{'greedy rewrite' if n == 0 else 'sampled candidate'}"
             with _timer(clock, "verify_s"):
                 left += self._accept(group, options, label, tier.name)
-            budget.charge({w.text_index for w in group}, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            budget.charge({w.text_index for w in group}, seconds)
+            budget.pace[key] = seconds / len(group)
         return left
 
     def _accept(self, work: list[Work], options: list[list[str]], label: str, tier: str) -> list[Work]:
