@@ -161,7 +161,7 @@ def test_a_20kb_unsafe_line_ends_within_its_time_budget(monkeypatch: pytest.Monk
         return cls(LexiconClassifier(), Slow(soften), overlap_similarity, config)
 
     monkeypatch.setattr(SafetyPipeline, "load", classmethod(load))
-    line = ("You are a stupid idiot and everyone hates you. " * 440)[:20000]
+    line = " ".join(f"User {i} is a stupid idiot and everyone hates them." for i in range(400))[:20000]
     source = tmp_path / "long.txt"
     source.write_text(line + "\n", encoding="utf-8")
     cfg = tmp_path / "budget.yaml"
@@ -170,7 +170,7 @@ def test_a_20kb_unsafe_line_ends_within_its_time_budget(monkeypatch: pytest.Monk
     assert main(["rewrite", "--input-lines", str(source), "--json", "--config", str(cfg)]) == 0
     assert time.perf_counter() - started < 10
     result = json.loads(capsys.readouterr().out)
-    assert result["decision"] == "fell_back" and len(result["segments"]) > 400
+    assert result["decision"] == "fell_back" and len(result["segments"]) > 380
     assert any("time budget of 0.3 s exceeded" in w for w in result["warnings"])
     assert {s["decision"] for s in result["segments"]} == {"rewritten", "fell_back"}
 

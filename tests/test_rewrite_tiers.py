@@ -165,3 +165,14 @@ def test_the_budget_is_per_text_so_a_long_text_does_not_starve_the_others():
     results = pipe(tiers(slow), max_chunk_chars=60, time_budget_s=0.2).run_many([long_text, INSULT, "you are a moron, stop it"])
     assert results[0].decision == FELL_BACK
     assert [r.decision for r in results[1:]] == [REWRITTEN, REWRITTEN]
+
+
+def test_a_repeated_sentence_is_scored_and_rewritten_once():
+    log: list = []
+    classifier = LexiconClassifier()
+    text = " ".join(["You are a stupid idiot and everyone hates you."] * 50)
+    pipeline = SafetyPipeline(classifier, tiers(Logged("fast", log, soften)),
+                              overlap_similarity, PipelineConfig(min_similarity=0.5, max_chunk_chars=60))
+    result = pipeline.run(text)
+    assert result.output == soften(text) and len(result.segments) == 50
+    assert log == [("fast", "greedy", 1)] and [len(texts) for texts, _ in classifier.calls] == [1, 1, 1]

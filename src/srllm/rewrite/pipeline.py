@@ -194,7 +194,19 @@ class SafetyPipeline:
         todo = [w for w in todo if not w.failures]
         for key in ("rewrite_s", "verify_s", "retry_s"):
             clock[key] = 0.0
-        todo = self._escalate(todo, budget, warnings, clock)
+        reps: dict[str, Work] = {}
+        copies: list[Work] = []
+        for w in todo:  # a sentence repeated in the batch is rewritten once
+            (copies.append(w) if w.text in reps else reps.__setitem__(w.text, w))
+        todo = self._escalate(list(reps.values()), budget, warnings, clock)
+        failing = {id(w) for w in todo}
+        for w in copies:
+            rep = reps[w.text]
+            for name in ("output", "decision", "risk_after", "similarity", "attempts", "reason", "tier", "timed_out"):
+                setattr(w, name, getattr(rep, name))
+            w.failures = list(rep.failures)
+            if id(rep) in failing:
+                todo.append(w)
         with _timer(clock, "fallback_s"):
             fall_back(self.classifier, todo + stopped, self.config.fallback, self.config.max_masked_share)
             edited = [w for w in todo + stopped if w.fallback in ("mask", "remove")]
@@ -216,14 +228,15 @@ class SafetyPipeline:
     # --- stages ----------------------------------------------------------------------------------
 
     def _detect(self, work: list[Work]) -> None:
+        """Score each distinct chunk once (a long text often repeats a sentence), explain the unsafe ones."""
         if not work:
             return
-        reports = self.classifier.predict([w.text for w in work], explain=False)
-        flagged = [i for i, r in enumerate(reports) if r.unsafe]
+        unique = list(dict.fromkeys(w.text for w in work))
+        found = dict(zip(unique, self.classifier.predict(unique, explain=False)))
+        flagged = [t for t in unique if found[t].unsafe]
         if flagged:
-            explained = self.classifier.predict([work[i].text for i in flagged], explain=True)
-            for i, report in zip(flagged, explained):
-                reports[i] = report
+            found.update(zip(flagged, self.classifier.predict(flagged, explain=True)))
+        reports = [found[w.text] for w in work]
         for w, report in zip(work, reports):
             w.report = report
             w.spans = list(report.spans)
@@ -283,12 +296,15 @@ class SafetyPipeline:
                 continue
             started = time.perf_counter()
             prompts = [neutralise_special_tokens(w.text, specials) for w in group]
+            distinct = list(dict.fromkeys(prompts))  # a repeated sentence is generated once per call
             with _timer(clock, "rewrite_s" if n == 0 else "retry_s"):
                 if n == 0:
-                    options = [[o] for o in generator.rewrite(prompts)]
+                    made = [[o] for o in generator.rewrite(distinct)]
                 else:
-                    options = [list(o) for o in generator.candidates(prompts, n, temperature=cfg.temperature,
-                                                                      top_p=cfg.top_p, seed=cfg.seed)]
+                    made = [list(o) for o in generator.candidates(distinct, n, temperature=cfg.temperature,
+                                                                   top_p=cfg.top_p, seed=cfg.seed)]
+            by_prompt = dict(zip(distinct, made))
+            options = [list(by_prompt[p]) for p in prompts]
             for w in group:
                 w.attempts += 1
             label = f"{prefix}{'greedy rewrite' if n == 0 else 'sampled candidate'}"
@@ -303,9 +319,13 @@ class SafetyPipeline:
         """Verify every option of every chunk, keep the best passing one; return the chunks with none."""
         flat_src = [w for w, opts in zip(work, options) for _ in opts]
         flat_out = [o for opts in options for o in opts]
-        reports = self.classifier.predict(list(flat_out), explain=False) if flat_out else []
-        sims = (np.asarray(self.similarity([w.text for w in flat_src], flat_out), dtype=float)
-                if flat_out else np.zeros(0))
+        pairs = list(dict.fromkeys(zip((w.text for w in flat_src), flat_out)))  # each distinct pair scored once
+        outs = list(dict.fromkeys(o for _, o in pairs))
+        scored_out = dict(zip(outs, self.classifier.predict(outs, explain=False) if outs else []))
+        scored_pair = dict(zip(pairs, np.asarray(self.similarity([a for a, _ in pairs], [b for _, b in pairs]),
+                                                 dtype=float) if pairs else []))
+        reports = [scored_out[o] for o in flat_out]
+        sims = np.array([scored_pair[(w.text, o)] for w, o in zip(flat_src, flat_out)], dtype=float)
         verdicts = [verify(w.text, w.report, out, report, float(sim), self.rules)
                     for w, out, report, sim in zip(flat_src, flat_out, reports, sims)]
         failed, k = [], 0
