@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm.cli import main
 from srllm.rewrite import PipelineConfig, SafetyPipeline
-
-from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 
 @pytest.fixture

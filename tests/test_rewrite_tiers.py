@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm.rewrite import FELL_BACK, KEPT, REWRITTEN, PipelineConfig, SafetyPipeline, register_backend
 from srllm.rewrite.tiers import DEFAULT_TIERS, Tier, TierSpec, TierUnavailableError, build_tiers, parse_tiers
-
-from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 INSULT = "that guy is a total idiot"
 
@@ -67,7 +66,7 @@ def test_a_text_the_fast_tier_rewrites_never_reaches_the_best_tier():
 
 def test_masking_only_after_every_tier_failed():
     log: list = []
-    bad = lambda t, k=0: "you stupid idiot"  # noqa: E731
+    bad = lambda t, k=0: "you stupid idiot"
     result = pipe(tiers(Logged("fast", log, bad, bad), Logged("best", log, bad, bad))).run(INSULT)
     assert [(t, k) for t, k, _ in log] == [("fast", "greedy"), ("fast", "sampled"), ("best", "greedy"),
                                             ("best", "sampled")]
@@ -87,7 +86,7 @@ def test_quality_best_starts_at_the_best_tier():
 def test_an_unavailable_tier_is_reported_not_silently_skipped():
     log: list = []
     missing = Tier(TierSpec(name="best", model="qwen2.5-coder-1.5b-instruct", backend="no-such-backend"))
-    bad = lambda t, k=0: "you stupid idiot"  # noqa: E731
+    bad = lambda t, k=0: "you stupid idiot"
     result = pipe([*tiers(Logged("fast", log, bad, bad)), missing]).run(INSULT)
     assert result.decision == FELL_BACK and "best tier unavailable" in result.reasons[0]
     assert any("backend 'no-such-backend' is not installed" in w for w in result.warnings)

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from srllm.classify.report import RiskReport, Span
+from srllm.rewrite.budget import Budget
 from srllm.rewrite.config import PipelineConfig
 from srllm.rewrite.fallback import UNCHANGED, Work, fall_back
 from srllm.rewrite.result import FELL_BACK, KEPT, REWRITTEN, RewriteResult, Segment, merge_risks, risk_summary
@@ -69,35 +70,6 @@ def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
         return np.where(blank, 0.0, scores)
 
     return similarity
-
-
-class _Budget:
-    """Seconds spent per text; a text is out of time once it spent `limit` (0: never), or when the
-    next generation call would, by the pace (seconds per chunk) seen so far for that kind of call."""
-
-    PROBE = 4  #: chunks in the first call of a long round, before any pace is known
-
-    def __init__(self, limit: float):
-        self.limit = limit
-        self.spent: dict[int, float] = {}
-        self.pace: dict[tuple[str, int], float] = {}
-
-    def charge(self, texts: set[int], seconds: float) -> None:
-        for i in texts:
-            self.spent[i] = self.spent.get(i, 0.0) + seconds
-
-    def out(self, text_index: int, pace: float | None = None) -> bool:
-        left = self.limit - self.spent.get(text_index, 0.0)
-        return self.limit > 0 and (left <= 0 or (pace is not None and left < pace))
-
-    def group_size(self, text_index: int, key: tuple[str, int], base: int, pending: int) -> int:
-        """How many chunks the next call may take so that it ends within the text's budget."""
-        if self.limit <= 0 or pending <= base:
-            return base
-        pace = self.pace.get(key)
-        if pace is None:
-            return min(base, self.PROBE)
-        return max(1, min(base, int((self.limit - self.spent.get(text_index, 0.0)) / pace)))
 
 
 class SafetyPipeline:
@@ -170,7 +142,7 @@ class SafetyPipeline:
         clean = [to_text(t) for t in texts]
         clock: dict[str, float] = {}
         started = time.perf_counter()
-        budget = _Budget(self.config.time_budget_s)
+        budget = Budget(self.config.time_budget_s)
         work: list[Work] = []
         warnings: list[list[str]] = [[] for _ in clean]
         for i, text in enumerate(clean):
@@ -197,7 +169,10 @@ class SafetyPipeline:
         reps: dict[str, Work] = {}
         copies: list[Work] = []
         for w in todo:  # a sentence repeated in the batch is rewritten once
-            (copies.append(w) if w.text in reps else reps.__setitem__(w.text, w))
+            if w.text in reps:
+                copies.append(w)
+            else:
+                reps[w.text] = w
         todo = self._escalate(list(reps.values()), budget, warnings, clock)
         failing = {id(w) for w in todo}
         for w in copies:
@@ -243,7 +218,7 @@ class SafetyPipeline:
             if not report.unsafe and not self.config.rewrite_benign:
                 w.output, w.decision, w.reason = w.text, KEPT, "judged benign: left as is"
 
-    def _escalate(self, todo: list[Work], budget: _Budget, warnings: list[list[str]],
+    def _escalate(self, todo: list[Work], budget: Budget, warnings: list[list[str]],
                   clock: dict[str, float]) -> list[Work]:
         """Each tier in turn on the chunks no earlier tier could rewrite; returns those still left."""
         many = len(self.tiers) > 1
@@ -265,7 +240,7 @@ class SafetyPipeline:
             todo = left + [w for w in todo if w.timed_out and w not in left]
         return todo
 
-    def _round(self, tier: Tier, generator: Any, work: list[Work], budget: _Budget, n: int, prefix: str,
+    def _round(self, tier: Tier, generator: Any, work: list[Work], budget: Budget, n: int, prefix: str,
                clock: dict[str, float]) -> list[Work]:
         """One greedy (n = 0) or sampled (n candidates) pass of `generator` over `work`, in batches
         so that the time budget is checked between them; returns the chunks still without a rewrite."""
@@ -384,5 +359,5 @@ class _timer:
     def __enter__(self) -> None:
         self.started = time.perf_counter()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.clock[self.key] = self.clock.get(self.key, 0.0) + time.perf_counter() - self.started

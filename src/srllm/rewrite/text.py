@@ -29,10 +29,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
 _WORD = re.compile(r"\S+")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been am i you he she it we they "
-    "me him her us them my your his its our their this that these those not no do does did have has had will would "
-    "can could should so just what who why how all some any there here than then too very "
-    "up out about like get got go dont don't im i'm u ur lol".split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "am", "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my", "your", "his", "its", "our", "their", "this", "that", "these", "those", "not", "no", "do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "so", "just", "what", "who", "why", "how", "all", "some", "any", "there", "here", "than", "then", "too", "very", "up", "out", "about", "like", "get", "got", "go", "dont", "don't", "im", "i'm", "u", "ur", "lol"]
 )
 
 #: Openings of an assistant's reply rather than a rewrite: a rewriter that answers or obeys the text.
