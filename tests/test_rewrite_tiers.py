@@ -175,3 +175,21 @@ def test_a_repeated_sentence_is_scored_and_rewritten_once():
     result = pipeline.run(text)
     assert result.output == soften(text) and len(result.segments) == 50
     assert log == [("fast", "greedy", 1)] and [len(texts) for texts, _ in classifier.calls] == [1, 1, 1]
+
+
+def test_the_budget_also_bounds_explaining_the_flagged_words():
+    class SlowExplain(LexiconClassifier):
+        def predict(self, texts, explain=False):
+            if explain:
+                time.sleep(0.05)
+            return super().predict(texts, explain)
+
+    classifier = SlowExplain()
+    text = " ".join(f"Sentence {i} says he is an idiot." for i in range(100))  # 7 explain batches of 16
+    pipeline = SafetyPipeline(classifier, tiers(Logged("fast", [], soften)), overlap_similarity,
+                              PipelineConfig(max_chunk_chars=60, time_budget_s=0.12))
+    result = pipeline.run(text)
+    assert sum(explain for _, explain in classifier.calls) <= 4
+    assert result.decision == FELL_BACK and any("time budget" in w for w in result.warnings)
+    late = [s for s in result.segments if s.decision == FELL_BACK]
+    assert late and all(s.output == s.text and "time budget of 0.12 s exceeded" in s.reason for s in late)

@@ -114,7 +114,9 @@ def format_result(result: Any, color: bool = False) -> str:
         lines.append(f"flagged   : {highlight(result.input, result.spans, color)}")
     how = f" ({result.tier} tier)" if result.tier else f" ({result.fallback})" if result.fallback else ""
     lines.append(f"decision  : {result.decision}{how} — {'; '.join(r for r in result.reasons if r)}")
-    if result.decision != "kept":
+    if result.fallback == "unchanged" and result.output == result.input:
+        lines.append("rewrite   : none passed; the text is returned unchanged (the caller decides)")
+    elif result.decision != "kept":
         lines.append(f"rewrite   : {result.output}")
         sim = f" · similarity {result.similarity:.2f}" if result.similarity is not None else ""
         after = _risk_line(result.risk_after) if result.risk_after else "nothing of the text kept to score"

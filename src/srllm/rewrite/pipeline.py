@@ -154,9 +154,7 @@ class SafetyPipeline:
                 warnings[i].append(f"long input: processed sentence by sentence ({len(chunks)} chunks)")
             work += [Work(i, c.start, c.end, c.text, c.tail) for c in chunks]
         with _timer(clock, "detect_s"):
-            self._detect(work)
-        for w in work:  # each text is charged its share of the detection time
-            budget.charge({w.text_index}, clock["detect_s"] / len(work))
+            self._detect(work, budget)
         todo = [w for w in work if w.output is None]
         for w in todo:
             if not looks_english(w.text):
@@ -202,15 +200,28 @@ class SafetyPipeline:
 
     # --- stages ----------------------------------------------------------------------------------
 
-    def _detect(self, work: list[Work]) -> None:
-        """Score each distinct chunk once (a long text often repeats a sentence), explain the unsafe ones."""
+    def _detect(self, work: list[Work], budget: Budget) -> None:
+        """Score each distinct chunk once (a long text often repeats a sentence), then explain the
+        unsafe ones in batches while their texts have time left (unexplained ones have no spans)."""
         if not work:
             return
+        started = time.perf_counter()
         unique = list(dict.fromkeys(w.text for w in work))
         found = dict(zip(unique, self.classifier.predict(unique, explain=False)))
+        for w in work:  # each text is charged its share of the scoring time
+            budget.charge({w.text_index}, (time.perf_counter() - started) / len(work))
+        owners: dict[str, set[int]] = {}
+        for w in work:
+            owners.setdefault(w.text, set()).add(w.text_index)
         flagged = [t for t in unique if found[t].unsafe]
-        if flagged:
-            found.update(zip(flagged, self.classifier.predict(flagged, explain=True)))
+        size = 16
+        for at in range(0, len(flagged), size):
+            group = [t for t in flagged[at : at + size] if not all(budget.out(i) for i in owners[t])]
+            if not group:
+                continue
+            started = time.perf_counter()
+            found.update(zip(group, self.classifier.predict(group, explain=True)))
+            budget.charge(set().union(*(owners[t] for t in group)), time.perf_counter() - started)
         reports = [found[w.text] for w in work]
         for w, report in zip(work, reports):
             w.report = report
