@@ -55,8 +55,8 @@ def test_real_tiers_escalate_from_a_truncated_fast_tier_to_the_full_adapter():
     from srllm.rewrite.assets import load_default_classifier
     from srllm.rewrite.tiers import build_tiers
 
-    config = PipelineConfig(tiers={"fast": {"adapter": "shipped", "max_new_tokens": 2, "candidates": 0},
-                                   "best": {"adapter": "shipped", "max_new_tokens": 48, "candidates": 1}})
+    config = PipelineConfig(time_budget_s=0, tiers={"fast": {"adapter": "shipped", "max_new_tokens": 2, "candidates": 0},
+                                                    "best": {"adapter": "shipped", "max_new_tokens": 48, "candidates": 1}})
     tiers = build_tiers(config.tier_specs(), "fast", max_new_tokens=48)
     pipe = SafetyPipeline(load_default_classifier(), tiers, embedding_similarity(encoder_embedder()), config)
     text = "You are a complete idiot and nobody in this whole office wants to hear your stupid opinions ever again."
