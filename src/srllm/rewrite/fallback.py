@@ -59,7 +59,7 @@ def edit_places(spans: list[Span]) -> list[tuple[int, int]]:
 def _flagged(text: str, spans: list[Span], places: list[tuple[int, int]]) -> str:
     best: dict[tuple[int, int], Span] = {}
     for s in spans:
-        if (s.start, s.end) in places and ((s.start, s.end) not in best or s.score > best[(s.start, s.end)].score):
+        if s.head in EDITED_HEADS and (s.start, s.end) in places and ((s.start, s.end) not in best or s.score > best[(s.start, s.end)].score):
             best[(s.start, s.end)] = s
     return ", ".join(f"'{text[a:b]}' ({best[(a, b)].head} {best[(a, b)].score:.2f})" for a, b in places)
 
