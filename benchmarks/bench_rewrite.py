@@ -14,6 +14,11 @@ batch throughput (sentences/s and new tokens/s over all sentences), and, with --
 whole SafetyPipeline (detect + rewrite + verify + retries) per sentence and per batch.
 
     python benchmarks/bench_rewrite.py --test build/corpus/test.jsonl --n 32 --adapter DIR
+
+With ``--tier NAME`` the generator of that pipeline tier (configs/safety-pipeline.yaml, e.g.
+``fast``) is timed instead of the backends, and ``--words N`` keeps the sentences of N +- 2 words:
+
+    python benchmarks/bench_rewrite.py --tier fast --words 20 --latency-n 10 --n 10 --pipeline
 """
 
 from __future__ import annotations
@@ -28,18 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
-
 BACKENDS = {"transformers": None, "transformers-int8": "int8"}
 
 
-def sentences(test: Path | None, n: int, seed: int) -> list[str]:
+def sentences(test: Path | None, n: int, seed: int, words: int | None = None) -> list[str]:
+    """`n` sentences (ParaDetox test rows, else ToxiGen hate rows); with `words`, of words +- 2 words."""
     if test is not None:
         from srllm.eval.rewrite_safety import paradetox_items
 
-        return [it.text for it in paradetox_items(test, n, seed)]
-    from srllm.eval.rewrite_safety import toxigen_items
+        texts = [it.text for it in paradetox_items(test, None if words else n, seed)]
+    else:
+        from srllm.eval.rewrite_safety import toxigen_items
 
-    return [it.text for it in toxigen_items(None, n, seed)]
+        texts = [it.text for it in toxigen_items(None, None if words else n, seed)]
+    if words:
+        texts = [t for t in texts if abs(len(t.split()) - words) <= 2][:n]
+    return texts
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -101,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated: transformers (fp32), transformers-int8 (dynamic int8 Linear layers)")
     parser.add_argument("--pipeline", action="store_true", help="also time the whole SafetyPipeline (needs the classifier)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tier", default=None, help="time this pipeline tier's generator (e.g. fast) instead of --backends")
+    parser.add_argument("--words", type=int, default=None, help="only sentences of this many words (+- 2)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/rewrite.json"))
     args = parser.parse_args(argv)
 
@@ -108,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     from srllm.provenance import run_metadata
     from srllm.rewrite.assets import default_adapter
 
-    texts = sentences(args.test, args.n, args.seed)
+    texts = sentences(args.test, args.n, args.seed, args.words)
+    if not texts:
+        parser.error("no sentences of that length in the set")
     adapter = args.adapter or (None if args.model else str(default_adapter()))
     report = {"machine": {"cpus_allowed": len(os.sched_getaffinity(0)), "load_average": os.getloadavg(),
                           "platform": platform.platform(), "python": sys.version.split()[0]},
@@ -116,7 +129,21 @@ def main(argv: list[str] | None = None) -> int:
               "backends": {}}
     reference: list[str] | None = None
     rewriter = None
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+    if args.tier is not None:
+        from srllm.rewrite import PipelineConfig
+        from srllm.rewrite.tiers import build_tiers
+
+        config = PipelineConfig(max_new_tokens=args.max_new_tokens)
+        started = time.perf_counter()
+        (tier, *_) = build_tiers(config.tier_specs(), args.tier, threads=args.threads, batch_size=args.batch_size,
+                                 max_new_tokens=args.max_new_tokens)
+        rewriter = tier.load()
+        stats, _ = bench_rewriter(rewriter, texts, args.batch_size, args.latency_n)
+        stats |= {"load_s": round(time.perf_counter() - started, 2), "tier": tier.spec.to_dict(),
+                  "words_per_sentence": round(float(np.mean([len(t.split()) for t in texts])), 1)}
+        report["backends"][f"tier-{args.tier}"] = stats
+        print(f"tier {args.tier}", json.dumps(stats), flush=True)
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()] if args.tier is None else []:
         if backend not in BACKENDS:
             parser.error(f"unknown backend {backend!r}; expected some of {list(BACKENDS)}")
         started = time.perf_counter()

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm.cli import main
 from srllm.rewrite import PipelineConfig, SafetyPipeline
-
-from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def test_config_file_and_errors(standin, tmp_path: Path, capsys):
     cfg.write_text("fallback: remove\nmin_similarity: 0.3\nadapter: /some/adapter\nbackend: transformers-int8\n")
     assert main(["rewrite", "hello", "--config", str(cfg)]) == 0
     assert standin["config"].fallback == "remove" and standin["config"].min_similarity == 0.3
-    assert standin["adapter"] == "/some/adapter" and standin["quantize"] == "int8"
+    assert standin["adapter"] == "/some/adapter" and standin["backend"] == "transformers-int8"
     assert main(["rewrite", "hello", "--config", str(cfg), "--adapter", "/flag/wins"]) == 0
     assert standin["adapter"] == "/flag/wins"
     cfg.write_text("fallbak: remove\n")
@@ -97,7 +96,7 @@ def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monk
 
 def test_backend_flag_reaches_the_rewriter(standin, capsys):
     assert main(["rewrite", "hello there", "--backend", "transformers-int8"]) == 0
-    assert standin["quantize"] == "int8"
+    assert standin["backend"] == "transformers-int8"
 
 
 def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
@@ -110,4 +109,76 @@ def test_eval_rewrite_refuses_bad_arguments(standin, tmp_path: Path, capsys):
 def test_shipped_config_file_is_the_defaults(standin):
     config_file = Path(__file__).resolve().parents[1] / "configs" / "safety-pipeline.yaml"
     assert main(["rewrite", "hello", "--config", str(config_file)]) == 0
-    assert standin["config"] == PipelineConfig() and standin["quantize"] is None
+    assert standin["config"] == PipelineConfig() and standin["backend"] is None  # each tier names its backend
+
+
+def test_rewrite_never_answers_removed(monkeypatch: pytest.MonkeyPatch, capsys):
+    """Texts no rewrite passes, with and without flagged words: masked, or returned unchanged with the
+    reason and the risk report; never a notice in place of the text."""
+
+    class NoSpans(LexiconClassifier):
+        def predict(self, texts, explain=False):
+            reports = super().predict(texts, explain)
+            for r in reports:
+                r.spans = []
+            return reports
+
+    def load(cls, config=None, **kwargs):
+        obey = ScriptedRewriter(lambda t: "Sure! you stupid idiot", lambda t, k: "I'm sorry, I can't.")
+        return cls(NoSpans() if "nospans" in str(kwargs.get("classifier")) else LexiconClassifier(), obey,
+                   overlap_similarity, config or PipelineConfig())
+
+    monkeypatch.setattr(SafetyPipeline, "load", classmethod(load))
+    texts = ["you stupid idiot moron", "what an idiot", "that guy is a total idiot", "idiot"]
+    for classifier in ("lexicon", "nospans"):
+        assert main(["rewrite", *texts, "--json", "--classifier", classifier]) == 0
+        results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(results) == len(texts)
+        for result in results:
+            assert "[removed]" not in result["output"] and result["decision"] == "fell_back"
+            assert result["fallback"] in ("mask", "unchanged") and result["reasons"][0]
+            if result["fallback"] == "unchanged":
+                assert result["output"] == result["input"] and result["risk_after"]["unsafe"]
+                assert "returned unchanged" in result["reasons"][0]
+            else:
+                assert "masked" in result["reasons"][0] and "'idiot' (unsafe 0.50)" in result["reasons"][0]
+
+
+def test_a_20kb_unsafe_line_ends_within_its_time_budget(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys):
+    """Issue 12: one 20 KB unsafe line ran > 200 s and wrote nothing. Now its sentences are rewritten
+    until the budget is spent and the rest falls back, with the reason."""
+    import time
+
+    class Slow(ScriptedRewriter):
+        batch_size = 16
+
+        def rewrite(self, texts):
+            time.sleep(0.05)
+            return super().rewrite(texts)
+
+    def load(cls, config=None, **kwargs):
+        return cls(LexiconClassifier(), Slow(soften), overlap_similarity, config)
+
+    monkeypatch.setattr(SafetyPipeline, "load", classmethod(load))
+    line = " ".join(f"User {i} is a stupid idiot and everyone hates them." for i in range(400))[:20000]
+    source = tmp_path / "long.txt"
+    source.write_text(line + "\n", encoding="utf-8")
+    cfg = tmp_path / "budget.yaml"
+    cfg.write_text("time_budget_s: 0.3\nmin_similarity: 0.5\n")
+    started = time.perf_counter()
+    assert main(["rewrite", "--input-lines", str(source), "--json", "--config", str(cfg)]) == 0
+    assert time.perf_counter() - started < 10
+    result = json.loads(capsys.readouterr().out)
+    assert result["decision"] == "fell_back" and len(result["segments"]) > 380
+    assert any("time budget of 0.3 s exceeded" in w for w in result["warnings"])
+    assert {s["decision"] for s in result["segments"]} == {"rewritten", "fell_back"}
+
+
+def test_quality_best_with_an_unavailable_tier_is_a_clear_error(tmp_path: Path, capsys):
+    cfg = tmp_path / "tiers.yaml"
+    cfg.write_text("tiers:\n  fast: {adapter: shipped}\n  best: {model: some-1.5b, backend: not-installed}\n")
+    assert main(["rewrite", "hello", "--config", str(cfg), "--quality", "best"]) == 1
+    err = capsys.readouterr().err
+    assert "tier 'best'" in err and "backend 'not-installed' is not installed" in err
+    assert main(["rewrite", "hello", "--config", str(cfg), "--quality", "top"]) == 2
+    assert "quality 'top' is not one of the configured tiers ['fast', 'best']" in capsys.readouterr().err

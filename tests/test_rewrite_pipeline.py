@@ -7,12 +7,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from rewrite_standins import BAD_WORDS, LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm import PipelineConfig, SafetyPipeline
 from srllm.rewrite import FELL_BACK, KEPT, REWRITTEN, InputError
-from srllm.rewrite.text import MASK, WITHHELD, chunk_text, edit_spans, looks_english, neutralise_special_tokens
-
-from rewrite_standins import BAD_WORDS, LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
+from srllm.rewrite.text import MASK, chunk_text, edit_spans, looks_english, neutralise_special_tokens
 
 CONFIG = PipelineConfig(min_similarity=0.5, candidates=3)
 
@@ -78,7 +77,7 @@ def test_fallback_edits_the_flagged_spans_and_says_so(mode, expected):
     assert "still unsafe" in result.reasons[0] and "flagged word(s)" in result.reasons[0]
 
 
-def test_fallback_without_candidates_and_withholding_when_no_span_helps():
+def test_fallback_without_candidates_and_unchanged_when_no_span_helps():
     classifier = LexiconClassifier()
     rewriter = ScriptedRewriter(lambda t: t)
     pipe = SafetyPipeline(classifier, rewriter, overlap_similarity, PipelineConfig(candidates=0))
@@ -93,8 +92,10 @@ def test_fallback_without_candidates_and_withholding_when_no_span_helps():
             return reports
 
     result = SafetyPipeline(NoSpans(), rewriter, overlap_similarity, PipelineConfig(candidates=0)).run("what an idiot")
-    assert result.decision == FELL_BACK and result.output == WITHHELD and "no flagged spans" in result.reasons[0]
-    assert result.segments == [] and result.risk_after is None
+    # nothing to mask: the text comes back unchanged (never a notice), with the reason and its risk
+    assert result.decision == FELL_BACK and result.output == "what an idiot" and result.fallback == "unchanged"
+    assert "no flagged words to mask: returned unchanged" in result.reasons[0]
+    assert result.segments == [] and result.risk_after == result.risk_before and result.risk_after["unsafe"]
 
 
 # --- the input is data, never instructions -------------------------------------------------------
@@ -155,7 +156,7 @@ def test_empty_and_whitespace_are_returned_without_models(text):
 
 def test_bytes_and_control_characters():
     pipe = pipeline(ScriptedRewriter(soften))
-    assert pipe.run("what an idiot".encode()).output == "what an unkind"
+    assert pipe.run(b"what an idiot").output == "what an unkind"
     assert pipe.run("what\x00 an\x07 idiot").input == "what an idiot"
     with pytest.raises(InputError, match=r"not UTF-8 text: byte 0xff at offset 2"):
         pipe.run(b"ab\xff\xfe")

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 from srllm.eval.rewrite_safety import Item, evaluate_safety, score_set
 from srllm.rewrite import PipelineConfig, SafetyPipeline
-
-from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 
 
 def test_metrics_on_fixed_outputs():
     items = [Item("a", "you idiot", reference="you"), Item("b", "nice day", reference="nice day")]
     outputs = {"copy-input": ["you idiot", "nice day"], "blank": ["", "nice day"]}
-    fake_independent = lambda texts: np.array([1.0 if "idiot" in t else 0.0 for t in texts])  # noqa: E731
+    fake_independent = lambda texts: np.array([1.0 if "idiot" in t else 0.0 for t in texts])
     summary, rows = score_set(items, outputs, LexiconClassifier(), overlap_similarity, fake_independent, resamples=50)
     copy = summary["copy-input"]
     assert copy["unsafe_srllm"] == 0.5 and copy["unsafe_independent"] == 0.5 and copy["sta"] == 0.5

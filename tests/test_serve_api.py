@@ -117,10 +117,10 @@ def test_rewrite(client: TestClient) -> None:
     r = client.post("/v1/rewrite", json={"texts": [UNSAFE, SAFE]})
     assert r.status_code == 200
     bad, good = r.json()["results"]
-    assert bad["decision"] in ("rewritten", "fallback") and bad["output"] != UNSAFE
-    assert bad["risk_before"]["unsafe"] and (bad["decision"] == "fallback" or not bad["risk_after"]["unsafe"])
+    assert bad["decision"] in ("rewritten", "fell_back") and bad["output"] != UNSAFE
+    assert bad["risk_before"]["unsafe"] and (bad["decision"] == "fell_back" or not bad["risk_after"]["unsafe"])
     assert "idiot" not in bad["output"]
-    assert good == {**good, "decision": "unchanged", "output": SAFE}
+    assert good == {**good, "decision": "kept", "output": SAFE}
 
 
 def test_moderate_single_and_batch(client: TestClient) -> None:

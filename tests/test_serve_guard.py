@@ -73,7 +73,7 @@ def test_streaming_rewrites_unsafe_upstream_answer(guard: str) -> None:
     assert len(pieces) == 3
     assert pieces[0] == "Sure, here is my view. " and pieces[2] == "Have a nice day!"
     assert "idiots" not in pieces[1] and "fuck" not in pieces[1]
-    assert extras[0]["decision"] in ("rewritten", "fallback") and extras[0]["sentence"] == 1
+    assert extras[0]["decision"] in ("rewritten", "fell_back") and extras[0]["sentence"] == 1
     final = extras[-1]
     assert final["output"]["action"] == "rewritten" and len(final["output"]["changed"]) == 1
 

@@ -74,7 +74,7 @@ def test_page_checks_text_in_a_browser(browser) -> None:
         assert page.inner_text("#highlighted") == UNSAFE  # the marks sit inside the original text
         rewrite = page.inner_text("#rewrite")
         assert rewrite and rewrite != UNSAFE and "idiot" not in rewrite
-        assert "rewritten" in page.inner_text("#decision") or "fallback" in page.inner_text("#decision")
+        assert "rewritten" in page.inner_text("#decision") or "fell_back" in page.inner_text("#decision")
         assert outside == [], f"the page fetched external assets: {outside}"
 
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

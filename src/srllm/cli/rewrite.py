@@ -10,20 +10,23 @@ from typing import Any
 
 from srllm.cli.base import Command, CommandError
 
-#: generation backends behind the same Rewriter interface -> Rewriter.load(quantize=...)
-BACKENDS = {"transformers": None, "transformers-int8": "int8"}
+#: --backend -> Rewriter.load(quantize=...) for a plain transformers Rewriter (None: no --backend given, fp32)
+BACKENDS = {None: None, "transformers": None, "transformers-int8": "int8"}
 #: keys of a --config file that choose the models rather than the pipeline's settings
 MODEL_KEYS = ("model", "adapter", "classifier", "encoder", "backend")
-MODEL_DEFAULTS = {"encoder": "minilm-l6-v2", "backend": "transformers"}
+MODEL_DEFAULTS = {"encoder": "minilm-l6-v2"}
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that build a pipeline (shared with `srllm eval rewrite`)."""
     parser.add_argument("--config", type=Path, default=None,
-                        help="YAML file of pipeline settings and models (model, adapter, classifier, encoder, backend); "
-                             "flags override it")
-    parser.add_argument("--adapter", default=None, help="LoRA adapter folder (default: the shipped rewriter)")
-    parser.add_argument("--model", default=None, help="base model (default: the adapter's, smollm2-135m-instruct)")
+                        help="YAML file of pipeline settings, tiers and models (model, adapter, classifier, encoder, "
+                             "backend); flags override it")
+    parser.add_argument("--quality", default=None, metavar="TIER",
+                        help="the tier tried first: fast (the shipped student adapter) or best (the 1.5B model, "
+                             "few-shot); a text no rewrite of a tier passes escalates to the next tier (default fast)")
+    parser.add_argument("--adapter", default=None, help="LoRA adapter folder of the first tier (default: the tier's)")
+    parser.add_argument("--model", default=None, help="base model of the first tier (default: the tier's)")
     parser.add_argument("--classifier", default=None, help="classifier folder (default: the shipped one)")
     parser.add_argument("--encoder", default="minilm-l6-v2", help="sentence encoder for similarity")
     parser.add_argument("--rewrite-benign", action="store_true", default=None, help="rewrite text judged benign too")
@@ -31,8 +34,9 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", type=int, default=None, help="sampled retries when the greedy rewrite fails (3)")
     parser.add_argument("--fallback", choices=("mask", "remove"), default=None, help="conservative edit (mask)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the sampled retries (0)")
-    parser.add_argument("--backend", choices=tuple(BACKENDS), default="transformers",
-                        help="generation backend: transformers (fp32) or transformers-int8 (dynamic int8, CPU)")
+    parser.add_argument("--backend", default=None,
+                        help="generation backend of the first tier: transformers (fp32), transformers-int8 "
+                             "(dynamic int8, CPU), or another registered one (default: the tier's)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the cores allowed)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="model cache (default $SRLLM_CACHE)")
 
@@ -56,9 +60,11 @@ def pipeline_config(args: argparse.Namespace) -> Any:
                 if getattr(args, key, None) in (None, MODEL_DEFAULTS.get(key)):
                     setattr(args, key, value)
         data.update(loaded)
-    if getattr(args, "backend", "transformers") not in BACKENDS:
-        raise CommandError(f"{args.config}: backend {args.backend!r} is not one of {list(BACKENDS)}")
-    for key in ("rewrite_benign", "min_similarity", "candidates", "fallback", "seed"):
+    from srllm.rewrite.tiers import backends
+
+    if getattr(args, "backend", None) is not None and args.backend not in backends():
+        raise CommandError(f"{args.config or '--backend'}: backend {args.backend!r} is not one of {backends()}")
+    for key in ("rewrite_benign", "min_similarity", "candidates", "fallback", "seed", "quality"):
         if getattr(args, key, None) is not None:
             data[key] = getattr(args, key)
     try:
@@ -69,15 +75,15 @@ def pipeline_config(args: argparse.Namespace) -> Any:
 
 def load_pipeline(args: argparse.Namespace, batch_size: int = 16) -> Any:
     from srllm.models import ModelError
-    from srllm.rewrite import SafetyPipeline
+    from srllm.rewrite import SafetyPipeline, TierUnavailableError
     from srllm.rewrite.assets import AssetMissingError
 
     config = pipeline_config(args)
     try:
         return SafetyPipeline.load(config, classifier=args.classifier, model=args.model, adapter=args.adapter,
-                                   encoder=args.encoder, cache_dir=args.cache_dir, threads=args.threads,
-                                   batch_size=batch_size, quantize=BACKENDS[args.backend])
-    except (AssetMissingError, ModelError, FileNotFoundError, ValueError, ImportError) as exc:
+                                   backend=args.backend, encoder=args.encoder, cache_dir=args.cache_dir,
+                                   threads=args.threads, batch_size=batch_size)
+    except (AssetMissingError, ModelError, TierUnavailableError, FileNotFoundError, ValueError, ImportError) as exc:
         raise CommandError(str(exc), exit_code=1) from None
 
 
@@ -106,8 +112,11 @@ def format_result(result: Any, color: bool = False) -> str:
     lines = [f"input     : {result.input}", f"risk      : {_risk_line(result.risk_before)}"]
     if result.spans:
         lines.append(f"flagged   : {highlight(result.input, result.spans, color)}")
-    lines.append(f"decision  : {result.decision} — {'; '.join(r for r in result.reasons if r)}")
-    if result.decision != "kept":
+    how = f" ({result.tier} tier)" if result.tier else f" ({result.fallback})" if result.fallback else ""
+    lines.append(f"decision  : {result.decision}{how} — {'; '.join(r for r in result.reasons if r)}")
+    if result.fallback == "unchanged" and result.output == result.input:
+        lines.append("rewrite   : none passed; the text is returned unchanged (the caller decides)")
+    elif result.decision != "kept":
         lines.append(f"rewrite   : {result.output}")
         sim = f" · similarity {result.similarity:.2f}" if result.similarity is not None else ""
         after = _risk_line(result.risk_after) if result.risk_after else "nothing of the text kept to score"

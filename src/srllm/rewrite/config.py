@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from copy import deepcopy
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-FALLBACKS = ("mask", "remove")
+from srllm.rewrite.tiers import DEFAULT_QUALITY, DEFAULT_TIERS, TierSpec, parse_tiers
+
+FALLBACKS = ("mask", "remove", "none")
 
 
 @dataclass
@@ -15,11 +18,18 @@ class PipelineConfig:
     rewrite_benign: rewrite text the classifier judges benign too (default: return it unchanged).
     min_similarity: the least cosine similarity (MiniLM) of a rewrite to its input; below it the
         rewrite drifted from the meaning and is rejected.
-    candidates: sampled rewrites to try when the greedy one fails (0: fall back at once).
+    candidates: sampled rewrites per tier to try when its greedy one fails (0: none).
     temperature, top_p, seed: the sampling of those candidates.
-    fallback: ``mask`` (replace flagged spans by ``[…]``) or ``remove`` (delete them).
-    max_chunk_chars: longer texts are processed in chunks of whole sentences of at most this size.
-    max_new_tokens: the rewriter's generation limit per chunk.
+    quality: the tier tried first; tiers: the tiers ``{name: settings}`` in escalation order
+        (`srllm.rewrite.tiers`).
+    fallback: the last resort when no tier's rewrite passes: ``mask`` (replace the flagged words by
+        ``[…]``), ``remove`` (delete them) or ``none``; an edit that is still unsafe, or would touch
+        more than ``max_masked_share`` of the words, is not made and the text is returned unchanged.
+    max_chunk_chars: a longer text is processed sentence by sentence (a sentence longer than this
+        is split between words); benign sentences are kept verbatim.
+    max_new_tokens: the rewriter's generation limit per chunk (a tier may set its own).
+    time_budget_s: seconds of work per text (0: no limit); the sentences not done in time are
+        returned unchanged and the text's decision is ``fell_back`` with the reason.
     """
 
     rewrite_benign: bool = False
@@ -28,9 +38,13 @@ class PipelineConfig:
     temperature: float = 0.8
     top_p: float = 0.95
     seed: int = 0
+    quality: str = DEFAULT_QUALITY
+    tiers: dict[str, dict[str, Any]] = field(default_factory=lambda: deepcopy(DEFAULT_TIERS))
     fallback: str = "mask"
+    max_masked_share: float = 0.34
     max_chunk_chars: int = 400
     max_new_tokens: int = 96
+    time_budget_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_similarity <= 1.0:
@@ -47,6 +61,17 @@ class PipelineConfig:
             raise ValueError(f"max_chunk_chars must be at least 20, got {self.max_chunk_chars}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be positive, got {self.max_new_tokens}")
+        if not 0 < self.max_masked_share <= 1:
+            raise ValueError(f"max_masked_share must be in (0, 1], got {self.max_masked_share}")
+        if self.time_budget_s < 0:
+            raise ValueError(f"time_budget_s must be >= 0 (0: no limit), got {self.time_budget_s}")
+        names = [t.name for t in self.tier_specs()]
+        if self.quality not in names:
+            raise ValueError(f"quality {self.quality!r} is not one of the configured tiers {names}")
+
+    def tier_specs(self) -> list[TierSpec]:
+        """The configured tiers, in escalation order."""
+        return parse_tiers(self.tiers)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:

@@ -1,51 +1,52 @@
 """The safety intervention (SR_LLM sections 3.3, 5.1, 5.5): detect -> highlight -> rewrite ->
-re-score -> retry -> fall back.
+verify -> retry -> escalate -> fall back.
 
-For each text (each chunk of a long text, see `srllm.rewrite.text`):
+For each text (sentence by sentence when it is longer than ``max_chunk_chars``, see
+`srllm.rewrite.text`):
 
-1. Detect: the classifier's `RiskReport`. Benign text is returned unchanged (decision ``kept``)
-   unless ``rewrite_benign`` is set. Unsafe text is scored again with ``explain=True`` for the
-   flagged words (character spans).
-2. Rewrite: the rewriter's greedy output (the paper's decoding) for the text. The text is data,
+1. Detect: the classifier's `RiskReport`. Benign text (each benign sentence of a long text) is
+   kept verbatim (decision ``kept``) unless ``rewrite_benign`` is set. Unsafe text is scored again
+   with ``explain=True`` for the flagged words (character spans).
+2. Rewrite, tier by tier (`srllm.rewrite.tiers`: ``fast``, then ``best``, from the tier chosen by
+   ``quality``): the tier's greedy rewrite, then its ``candidates`` sampled ones. The text is data,
    never instructions: special-token strings in it are broken up so it cannot open or close a
-   prompt turn, and every output must pass the checks below, so an obeyed instruction is rejected.
-3. Verify: the output passes when it is non-empty, does not open like an assistant's reply
-   ("Sure, ...", "I'm sorry, ..."), is judged benign by the classifier, and its similarity to the
-   input is at least ``min_similarity``.
-4. Retry: otherwise ``candidates`` sampled rewrites (seeded) are scored the same way; the best by
-   (passes, benign, similarity) is kept when it passes.
-5. Fall back: when nothing passes, the flagged spans are masked (``[…]``) or removed; when there
-   are no spans or the edit is still judged unsafe, the chunk is withheld
-   (``[removed]``). The decision is ``fell_back`` and the reason says which.
+   prompt turn, and every output must pass the verifier, so an obeyed instruction is rejected.
+3. Verify (`srllm.rewrite.verify`): not empty, no assistant-reply opening, judged benign, similar
+   enough, a sane length, the target group kept, and no stereotype about the group the text
+   named. The first passing output, by (passes, benign, similarity), is used.
+4. Escalate: a chunk no output of a tier passes goes to the next tier; a tier that cannot be built
+   here is reported and skipped.
+5. Fall back (`srllm.rewrite.fallback`), the last resort: mask the flagged words when that makes the
+   text benign without hiding much of it, else return the chunk unchanged; the decision is
+   ``fell_back`` and the reason says why and which words were masked.
 
-Non-English chunks are never sent to the English rewriter: unsafe ones get the fallback, with a
-warning. Empty or whitespace-only input is returned as is without calling any model.
+Time budget: each text may use ``time_budget_s`` seconds (the detection share plus every generation
+batch that held one of its sentences); the sentences not rewritten by then fall back, with the
+reason. Non-English chunks are never sent to the English rewriter. Empty or whitespace-only input
+is returned as is without calling any model.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from srllm.classify.report import RiskReport, Span
+from srllm.rewrite.budget import Budget
 from srllm.rewrite.config import PipelineConfig
+from srllm.rewrite.fallback import UNCHANGED, Work, fall_back
 from srllm.rewrite.result import FELL_BACK, KEPT, REWRITTEN, RewriteResult, Segment, merge_risks, risk_summary
-from srllm.rewrite.text import (
-    WITHHELD,
-    chunk_text,
-    edit_spans,
-    looks_english,
-    looks_like_reply,
-    neutralise_special_tokens,
-    to_text,
-)
+from srllm.rewrite.text import chunk_text, looks_english, neutralise_special_tokens, to_text
+from srllm.rewrite.tiers import Tier, TierSpec, build_tiers
+from srllm.rewrite.verify import VerifierRules, verify
 
 #: similarity(a, b) -> one score per pair (cosine of sentence embeddings for the default).
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]
+_EXTRA_SPECIALS = ["[INST]", "[/INST]", "<<SYS>>", "<</SYS>>"]
+_SEVERITY = (None, "mask", "remove", UNCHANGED)
 
 
 class RiskClassifier(Protocol):
@@ -71,64 +72,61 @@ def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
     return similarity
 
 
-@dataclass
-class _Work:
-    """A chunk in flight."""
-
-    text_index: int
-    start: int
-    end: int
-    text: str
-    tail: str
-    report: RiskReport | None = None
-    spans: list[Span] = field(default_factory=list)
-    output: str | None = None
-    decision: str = KEPT
-    risk_after: dict[str, Any] | None = None
-    similarity: float | None = None
-    attempts: int = 0
-    reason: str = ""
-    fallback: str | None = None
-    failure: str = ""
-
-
 class SafetyPipeline:
-    """detect -> highlight -> rewrite -> re-score -> retry -> fall back; see the module docstring.
+    """detect -> rewrite -> verify -> retry -> escalate -> fall back; see the module docstring.
 
-    `classifier` is anything with ``predict(texts, explain=False) -> list[RiskReport]``; `rewriter`
-    anything with ``rewrite(texts) -> list[str]`` (and, for retries, ``candidates(texts, n, *,
-    temperature, top_p, seed) -> list[list[str]]``, as `srllm.generate.Rewriter`); `similarity`
-    maps two lists of texts to one score per pair.
+    `classifier` is anything with ``predict(texts, explain=False) -> list[RiskReport]``;
+    `rewriter` is one generator (a single tier named after ``config.quality``) or a list of `Tier`s
+    in escalation order. A generator has ``rewrite(texts) -> list[str]`` (and, for retries,
+    ``candidates(texts, n, *, temperature, top_p, seed) -> list[list[str]]``, as
+    `srllm.generate.Rewriter`); `similarity` maps two lists of texts to one score per pair.
     """
 
-    def __init__(self, classifier: RiskClassifier, rewriter: TextRewriter, similarity: Similarity,
+    def __init__(self, classifier: RiskClassifier, rewriter: TextRewriter | Sequence[Tier], similarity: Similarity,
                  config: PipelineConfig | None = None):
         self.classifier = classifier
-        self.rewriter = rewriter
         self.similarity = similarity
         self.config = config or PipelineConfig()
-        tokenizer = getattr(rewriter, "tokenizer", None)
-        self._specials = list(getattr(tokenizer, "all_special_tokens", ()) or ()) + ["[INST]", "[/INST]", "<<SYS>>", "<</SYS>>"]
+        if isinstance(rewriter, (list, tuple)):
+            self.tiers: list[Tier] = list(rewriter)
+        else:
+            self.tiers = [Tier(TierSpec(name=self.config.quality), generator=rewriter)]
+        if not self.tiers:
+            raise ValueError("the pipeline needs at least one tier")
+        self.rules = VerifierRules(min_similarity=self.config.min_similarity)
+
+    @property
+    def rewriter(self) -> Any:
+        """The generator of the first tier (loaded on first use)."""
+        return self.tiers[0].load()
 
     @classmethod
     def load(cls, config: PipelineConfig | None = None, *, classifier: str | RiskClassifier | None = None,
-             model: str | None = None, adapter: str | None = None, encoder: str = "minilm-l6-v2",
-             cache_dir: Any = None, threads: int | None = None, **rewriter_kwargs: Any) -> SafetyPipeline:
-        """The pipeline on the shipped defaults (the packaged classifier, the shipped adapter on
-        SmolLM2-135M, MiniLM similarity), each replaceable: a classifier folder or object, a base
-        `model`, an `adapter` folder, an `encoder`."""
+             model: str | None = None, adapter: str | None = None, backend: str | None = None,
+             encoder: str = "minilm-l6-v2", cache_dir: Any = None, threads: int | None = None,
+             batch_size: int = 16) -> SafetyPipeline:
+        """The pipeline on the shipped defaults (the packaged classifier, the configured tiers from
+        ``config.quality`` on, MiniLM similarity), each replaceable: a classifier folder or object,
+        and for the first tier a base `model`, an `adapter` folder and a `backend`. The first tier
+        is loaded now (its errors are raised); later tiers when a text escalates to them."""
         from srllm.similarity import encoder_embedder
-        from srllm.generate import Rewriter
-        from srllm.rewrite.assets import default_adapter, load_default_classifier
+        from srllm.rewrite.assets import load_default_classifier
 
         config = config or PipelineConfig()
+        specs = config.tier_specs()
+        if model is not None or adapter is not None or backend is not None:
+            at = [s.name for s in specs].index(config.quality)
+            first = specs[at]
+            changes = {"backend": backend or first.backend}
+            if model is not None or adapter is not None:
+                changes |= {"model": model, "adapter": adapter}
+            specs[at] = TierSpec(**{**vars(first), **changes})
+        tiers = build_tiers(specs, config.quality, cache_dir=cache_dir, threads=threads, batch_size=batch_size,
+                            max_new_tokens=config.max_new_tokens)
+        tiers[0].load()
         if classifier is None or isinstance(classifier, str):
             classifier = load_default_classifier(classifier)
-        if adapter is None and model is None:
-            adapter = str(default_adapter())
-        rewriter = Rewriter.load(model, adapter=adapter, cache_dir=cache_dir, threads=threads,
-                                 max_new_tokens=config.max_new_tokens, **rewriter_kwargs)
-        return cls(classifier, rewriter, embedding_similarity(encoder_embedder(encoder, cache_dir)), config)
+        return cls(classifier, tiers, embedding_similarity(encoder_embedder(encoder, cache_dir)), config)
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -140,11 +138,12 @@ class SafetyPipeline:
         return self.run_many([text])[0]
 
     def run_many(self, texts: Sequence[Any]) -> list[RewriteResult]:
-        """One result per text, in order; every model stage runs once over the whole batch."""
+        """One result per text, in order; every model stage runs over the whole batch."""
         clean = [to_text(t) for t in texts]
         clock: dict[str, float] = {}
         started = time.perf_counter()
-        work: list[_Work] = []
+        budget = Budget(self.config.time_budget_s)
+        work: list[Work] = []
         warnings: list[list[str]] = [[] for _ in clean]
         for i, text in enumerate(clean):
             if not text.strip():
@@ -152,144 +151,194 @@ class SafetyPipeline:
                 continue
             chunks = chunk_text(text, self.config.max_chunk_chars)
             if len(chunks) > 1:
-                warnings[i].append(f"long input: processed in {len(chunks)} chunks of whole sentences")
-            work += [_Work(i, c.start, c.end, c.text, c.tail) for c in chunks]
+                warnings[i].append(f"long input: processed sentence by sentence ({len(chunks)} chunks)")
+            work += [Work(i, c.start, c.end, c.text, c.tail) for c in chunks]
         with _timer(clock, "detect_s"):
-            self._detect(work)
+            self._detect(work, budget)
         todo = [w for w in work if w.output is None]
-        non_english = [w for w in todo if not looks_english(w.text)]
-        for w in non_english:
-            warnings[w.text_index].append("non-English text: not sent to the English rewriter")
-            w.failure = "non-English text"
-        todo = [w for w in todo if looks_english(w.text)]
-        with _timer(clock, "rewrite_s"):
-            prompts = [neutralise_special_tokens(w.text, self._specials) for w in todo]
-            outputs = self.rewriter.rewrite(prompts) if prompts else []
         for w in todo:
-            w.attempts = 1
-        with _timer(clock, "verify_s"):
-            failed = self._accept(todo, [[o] for o in outputs], "greedy rewrite")
-        with _timer(clock, "retry_s"):
-            failed = self._retry(failed)
+            if not looks_english(w.text):
+                warnings[w.text_index].append("non-English text: not sent to the English rewriter")
+                w.failures.append("non-English text")
+        stopped = [w for w in todo if w.failures]
+        todo = [w for w in todo if not w.failures]
+        for key in ("rewrite_s", "verify_s", "retry_s"):
+            clock[key] = 0.0
+        reps: dict[str, Work] = {}
+        copies: list[Work] = []
+        for w in todo:  # a sentence repeated in the batch is rewritten once
+            if w.text in reps:
+                copies.append(w)
+            else:
+                reps[w.text] = w
+        todo = self._escalate(list(reps.values()), budget, warnings, clock)
+        failing = {id(w) for w in todo}
+        for w in copies:
+            rep = reps[w.text]
+            for name in ("output", "decision", "risk_after", "similarity", "attempts", "reason", "tier", "timed_out"):
+                setattr(w, name, getattr(rep, name))
+            w.failures = list(rep.failures)
+            if id(rep) in failing:
+                todo.append(w)
         with _timer(clock, "fallback_s"):
-            self._fall_back(failed + non_english)
+            fall_back(self.classifier, todo + stopped, self.config.fallback, self.config.max_masked_share)
+            edited = [w for w in todo + stopped if w.fallback in ("mask", "remove")]
+            if edited:
+                sims = self.similarity([w.text for w in edited], [w.output or "" for w in edited])
+                for w, sim in zip(edited, sims):
+                    w.similarity = round(float(sim), 4)
+        for w in work:
+            if w.timed_out:
+                warnings[w.text_index].append(f"time budget of {self.config.time_budget_s:g} s exceeded: "
+                                              "the sentences not rewritten by then fell back")
         clock["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in clock.items()} | {"batch_texts": len(clean)}
-        by_text: dict[int, list[_Work]] = {}
+        by_text: dict[int, list[Work]] = {}
         for w in work:
             by_text.setdefault(w.text_index, []).append(w)
         return [self._result(i, text, by_text.get(i, []), warnings[i], timings) for i, text in enumerate(clean)]
 
     # --- stages ----------------------------------------------------------------------------------
 
-    def _detect(self, work: list[_Work]) -> None:
+    def _detect(self, work: list[Work], budget: Budget) -> None:
+        """Score each distinct chunk once (a long text often repeats a sentence), then explain the
+        unsafe ones in batches while their texts have time left (unexplained ones have no spans)."""
         if not work:
             return
-        reports = self.classifier.predict([w.text for w in work], explain=False)
-        flagged = [i for i, r in enumerate(reports) if r.unsafe]
-        if flagged:
-            explained = self.classifier.predict([work[i].text for i in flagged], explain=True)
-            for i, report in zip(flagged, explained):
-                reports[i] = report
+        started = time.perf_counter()
+        unique = list(dict.fromkeys(w.text for w in work))
+        found = dict(zip(unique, self.classifier.predict(unique, explain=False)))
+        for w in work:  # each text is charged its share of the scoring time
+            budget.charge({w.text_index}, (time.perf_counter() - started) / len(work))
+        owners: dict[str, set[int]] = {}
+        for w in work:
+            owners.setdefault(w.text, set()).add(w.text_index)
+        flagged = [t for t in unique if found[t].unsafe]
+        size = 16
+        for at in range(0, len(flagged), size):
+            group = [t for t in flagged[at : at + size] if not all(budget.out(i) for i in owners[t])]
+            if not group:
+                continue
+            started = time.perf_counter()
+            found.update(zip(group, self.classifier.predict(group, explain=True)))
+            budget.charge(set().union(*(owners[t] for t in group)), time.perf_counter() - started)
+        reports = [found[w.text] for w in work]
         for w, report in zip(work, reports):
             w.report = report
             w.spans = list(report.spans)
             if not report.unsafe and not self.config.rewrite_benign:
                 w.output, w.decision, w.reason = w.text, KEPT, "judged benign: left as is"
 
-    def _check(self, sources: list[_Work], outputs: list[str]) -> tuple[list[RiskReport], np.ndarray, list[str]]:
-        """Re-score outputs: their reports, similarities to their sources, and why each fails ('' = passes)."""
-        reports = self.classifier.predict(list(outputs), explain=False) if outputs else []
-        sims = np.asarray(self.similarity([w.text for w in sources], list(outputs)), dtype=float) if outputs else np.zeros(0)
-        why = []
-        for w, out, report, sim in zip(sources, outputs, reports, sims):
-            if not out.strip():
-                why.append("empty rewrite")
-            elif looks_like_reply(w.text, out):
-                why.append("reads like a reply to the text, not a rewrite of it")
-            elif report.unsafe:
-                why.append(f"still unsafe (score {report.unsafe_score:.2f})")
-            elif sim < self.config.min_similarity:
-                why.append(f"drifted from the meaning (similarity {sim:.2f} < {self.config.min_similarity})")
-            else:
-                why.append("")
-        return reports, sims, why
+    def _escalate(self, todo: list[Work], budget: Budget, warnings: list[list[str]],
+                  clock: dict[str, float]) -> list[Work]:
+        """Each tier in turn on the chunks no earlier tier could rewrite; returns those still left."""
+        many = len(self.tiers) > 1
+        for tier in self.tiers:
+            live = [w for w in todo if not w.timed_out]
+            if not live:
+                break
+            generator = tier.get()
+            if generator is None:
+                for w in live:
+                    w.failures.append(f"{tier.name} tier unavailable")
+                    warnings[w.text_index].append(str(tier.error))
+                continue
+            prefix = f"{tier.name}: " if many else ""
+            left = self._round(tier, generator, live, budget, 0, prefix, clock)
+            n = tier.spec.candidates if tier.spec.candidates is not None else self.config.candidates
+            if n > 0 and getattr(generator, "candidates", None) is not None:
+                left = self._round(tier, generator, left, budget, n, prefix, clock)
+            todo = left + [w for w in todo if w.timed_out and w not in left]
+        return todo
 
-    def _accept(self, work: list[_Work], options: list[list[str]], label: str) -> list[_Work]:
-        """Score every option of every chunk, keep the best passing one; return the chunks with none."""
+    def _round(self, tier: Tier, generator: Any, work: list[Work], budget: Budget, n: int, prefix: str,
+               clock: dict[str, float]) -> list[Work]:
+        """One greedy (n = 0) or sampled (n candidates) pass of `generator` over `work`, in batches
+        so that the time budget is checked between them; returns the chunks still without a rewrite."""
+        cfg = self.config
+        tokenizer = getattr(generator, "tokenizer", None)
+        specials = list(getattr(tokenizer, "all_special_tokens", ()) or ()) + _EXTRA_SPECIALS
+        base = max(1, int(getattr(generator, "batch_size", 16) or 16) // max(1, n))
+        key = (tier.name, n)
+        left: list[Work] = []
+        at = 0
+        while at < len(work):
+            group: list[Work] = []
+            size = base
+            while at < len(work) and len(group) < size:
+                w = work[at]
+                at += 1
+                if w.timed_out or budget.out(w.text_index, budget.pace.get(key)):
+                    if not w.timed_out:
+                        w.timed_out = True
+                        w.failures.append(f"time budget of {cfg.time_budget_s:g} s exceeded")
+                    left.append(w)
+                elif not group:
+                    group.append(w)
+                    size = budget.group_size(w.text_index, key, base, len(work) - at + 1)
+                else:
+                    group.append(w)
+            if not group:
+                continue
+            started = time.perf_counter()
+            prompts = [neutralise_special_tokens(w.text, specials) for w in group]
+            distinct = list(dict.fromkeys(prompts))  # a repeated sentence is generated once per call
+            with _timer(clock, "rewrite_s" if n == 0 else "retry_s"):
+                if n == 0:
+                    made = [[o] for o in generator.rewrite(distinct)]
+                else:
+                    made = [list(o) for o in generator.candidates(distinct, n, temperature=cfg.temperature,
+                                                                   top_p=cfg.top_p, seed=cfg.seed)]
+            by_prompt = dict(zip(distinct, made))
+            options = [list(by_prompt[p]) for p in prompts]
+            for w in group:
+                w.attempts += 1
+            label = f"{prefix}{'greedy rewrite' if n == 0 else 'sampled candidate'}"
+            with _timer(clock, "verify_s"):
+                left += self._accept(group, options, label, tier.name)
+            seconds = time.perf_counter() - started
+            budget.charge({w.text_index for w in group}, seconds)
+            budget.pace[key] = seconds / len(group)
+        return left
+
+    def _accept(self, work: list[Work], options: list[list[str]], label: str, tier: str) -> list[Work]:
+        """Verify every option of every chunk, keep the best passing one; return the chunks with none."""
         flat_src = [w for w, opts in zip(work, options) for _ in opts]
         flat_out = [o for opts in options for o in opts]
-        reports, sims, why = self._check(flat_src, flat_out)
+        pairs = list(dict.fromkeys(zip((w.text for w in flat_src), flat_out)))  # each distinct pair scored once
+        outs = list(dict.fromkeys(o for _, o in pairs))
+        scored_out = dict(zip(outs, self.classifier.predict(outs, explain=False) if outs else []))
+        scored_pair = dict(zip(pairs, np.asarray(self.similarity([a for a, _ in pairs], [b for _, b in pairs]),
+                                                 dtype=float) if pairs else []))
+        reports = [scored_out[o] for o in flat_out]
+        sims = np.array([scored_pair[(w.text, o)] for w, o in zip(flat_src, flat_out)], dtype=float)
+        verdicts = [verify(w.text, w.report, out, report, float(sim), self.rules)
+                    for w, out, report, sim in zip(flat_src, flat_out, reports, sims)]
         failed, k = [], 0
         for w, opts in zip(work, options):
-            scored = [(why[k + j] == "", not reports[k + j].unsafe, float(sims[k + j]), -j) for j in range(len(opts))]
+            scored = [(verdicts[k + j].ok, not reports[k + j].unsafe, float(sims[k + j]), -j) for j in range(len(opts))]
             best = max(range(len(opts)), key=lambda j: scored[j]) if opts else None
             if best is not None and scored[best][0]:
-                w.output, w.decision = opts[best], REWRITTEN
+                w.output, w.decision, w.tier = opts[best], REWRITTEN, tier
                 w.risk_after, w.similarity = risk_summary(reports[k + best]), round(float(sims[k + best]), 4)
-                w.reason = label + (f" {best + 1} of {len(opts)}" if len(opts) > 1 else "") + " passed"
+                passed = label + (f" {best + 1} of {len(opts)}" if len(opts) > 1 else "") + " passed"
+                w.reason = "; ".join(w.failures + [passed])
             else:
-                w.failure = why[k + best] if best is not None else "no rewrite"
+                why = ", ".join(verdicts[k + best].reasons) if best is not None else "no rewrite"
+                w.failures.append(f"{label} {why}" if len(opts) == 1 else f"{label}s (best of {len(opts)}) {why}")
                 failed.append(w)
             k += len(opts)
         return failed
 
-    def _retry(self, failed: list[_Work]) -> list[_Work]:
-        cfg = self.config
-        sampler = getattr(self.rewriter, "candidates", None)
-        if not failed or cfg.candidates < 1 or sampler is None:
-            return failed
-        first = {id(w): w.failure for w in failed}
-        options = sampler([neutralise_special_tokens(w.text, self._specials) for w in failed], cfg.candidates,
-                          temperature=cfg.temperature, top_p=cfg.top_p, seed=cfg.seed)
-        for w in failed:
-            w.attempts += 1
-        still = self._accept(failed, [list(o) for o in options], "sampled candidate")
-        for w in failed:
-            if w.decision == REWRITTEN:
-                w.reason = f"greedy rewrite {first[id(w)]}; {w.reason}"
-        return still
-
-    def _fall_back(self, failed: list[_Work]) -> None:
-        if not failed:
-            return
-        mode = self.config.fallback
-        unsafe: list[_Work] = []
-        for w in failed:
-            if w.report is not None and not w.report.unsafe:  # rewrite_benign: a failed optional rewrite
-                w.output, w.decision, w.reason = w.text, KEPT, f"judged benign; optional rewrite rejected ({w.failure})"
-            else:
-                unsafe.append(w)
-        if not unsafe:
-            return
-        # One word can be flagged by several heads (unsafe, bias, toxicity): edit each place once.
-        places = [sorted({(s.start, s.end) for s in w.spans}) for w in unsafe]
-        edited = [edit_spans(w.text, where, mode) if where else "" for w, where in zip(unsafe, places)]
-        scored = [e for e in edited if e.strip()]
-        verdicts = iter(self.classifier.predict(scored, explain=False) if scored else [])
-        reports = [next(verdicts) if e.strip() else None for e in edited]
-        for w, where, edit, report in zip(unsafe, places, edited, reports):
-            why = w.failure or "no rewrite"
-            w.decision = FELL_BACK
-            if report is not None and not report.unsafe:
-                w.output, w.fallback, w.risk_after = edit, mode, risk_summary(report)
-                w.reason = f"{why}; {'masked' if mode == 'mask' else 'removed'} {len(where)} flagged word(s)"
-            else:
-                w.output, w.fallback, w.risk_after = WITHHELD, "withheld", None  # nothing of the text left to score
-                problem = "no flagged spans" if not w.spans else "still unsafe after editing the flagged spans"
-                w.reason = f"{why}; {problem}: withheld"
-        sims = self.similarity([w.text for w in unsafe], [w.output for w in unsafe])
-        for w, sim in zip(unsafe, sims):
-            w.similarity = 0.0 if w.fallback == "withheld" else round(float(sim), 4)
-
     # --- assembly --------------------------------------------------------------------------------
 
-    def _result(self, index: int, text: str, work: list[_Work], warnings: list[str], timings: dict[str, float]) -> RewriteResult:
+    def _result(self, index: int, text: str, work: list[Work], warnings: list[str], timings: dict[str, float]) -> RewriteResult:
         if not work:  # empty / whitespace-only
             return RewriteResult(text, text, KEPT, None, None, [], None, 0, ["empty input"], timings, warnings)
-        segments = [Segment(w.start, w.end, w.text, w.output or w.text, w.decision,
+        segments = [Segment(w.start, w.end, w.text, w.output if w.output is not None else w.text, w.decision,
                             risk_summary(w.report) if w.report else None, w.risk_after, w.similarity,
-                            [_shift(s, w.start) for s in w.spans], w.attempts, w.reason, w.fallback) for w in work]
+                            [_shift(s, w.start) for s in w.spans], w.attempts, w.reason, w.fallback, w.tier)
+                    for w in work]
         lead = text[: work[0].start]
         output = lead + "".join(s.output + w.tail for s, w in zip(segments, work))
         decisions = {s.decision for s in segments}
@@ -305,6 +354,8 @@ class SafetyPipeline:
             similarity=round(similarity, 4) if similarity is not None else None,
             attempts=max(s.attempts for s in segments), reasons=[s.reason for s in segments], timings=timings,
             warnings=list(dict.fromkeys(warnings)), segments=segments if len(segments) > 1 else [],
+            tier=next((t.name for t in reversed(self.tiers) if any(s.tier == t.name for s in segments)), None),
+            fallback=max((s.fallback for s in segments), key=_SEVERITY.index),
         )
 
 
@@ -319,5 +370,5 @@ class _timer:
     def __enter__(self) -> None:
         self.started = time.perf_counter()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.clock[self.key] = self.clock.get(self.key, 0.0) + time.perf_counter() - self.started

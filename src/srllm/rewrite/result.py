@@ -8,9 +8,10 @@ from typing import Any
 
 from srllm.classify.report import RiskReport, Span
 
+#: The one vocabulary of a rewrite decision, for every engine (the guard adds its own passed / blocked).
 KEPT = "kept"  # left as is: benign (or empty) text, or a benign text whose optional rewrite failed a check
 REWRITTEN = "rewritten"  # a generated rewrite passed every check
-FELL_BACK = "fell_back"  # no rewrite passed: the flagged spans were masked / removed, or the chunk withheld
+FELL_BACK = "fell_back"  # no rewrite passed: the flagged words were masked / removed, or the text returned unchanged
 DECISIONS = (KEPT, REWRITTEN, FELL_BACK)
 
 #: Per category, the level whose probability is NOT risk (risk score = 1 - P(level)); sentiment's
@@ -62,7 +63,8 @@ class Segment:
     spans: list[Span] = field(default_factory=list)
     attempts: int = 0
     reason: str = ""
-    fallback: str | None = None  # mask | remove | withheld
+    fallback: str | None = None  # mask | remove | unchanged (decision fell_back)
+    tier: str | None = None  # the tier whose rewrite passed
 
 
 @dataclass
@@ -73,6 +75,9 @@ class RewriteResult:
     flagged words as character offsets of ``input``. ``similarity`` is the cosine similarity of the
     output to the input (None when nothing was generated or edited). ``timings`` are seconds per
     stage of the call that produced this result (for `run_many`, of the whole batch) and its size.
+    ``tier`` is the (highest) tier whose rewrite was used; ``fallback`` what the last resort did
+    (``mask``, ``remove``, or ``unchanged``: the text returned as it was) when the decision is
+    ``fell_back``.
     """
 
     input: str
@@ -87,6 +92,8 @@ class RewriteResult:
     timings: dict[str, float]
     warnings: list[str] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    tier: str | None = None
+    fallback: str | None = None
 
     @property
     def rewrite(self) -> str:
@@ -103,6 +110,7 @@ class RewriteResult:
             "unsafe_before": before.get("unsafe"), "unsafe_score_before": before.get("unsafe_score"),
             "labels_before": before.get("labels"), "unsafe_after": after.get("unsafe"),
             "unsafe_score_after": after.get("unsafe_score"), "similarity": self.similarity,
-            "flagged_words": [s.text for s in self.spans], "attempts": self.attempts,
+            "flagged_words": [s.text for s in self.spans], "attempts": self.attempts, "tier": self.tier,
+            "fallback": self.fallback,
             "reasons": self.reasons, "warnings": self.warnings,
         }

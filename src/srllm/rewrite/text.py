@@ -7,9 +7,9 @@ Defined behaviour for awkward input (the pipeline applies these; see `srllm.rewr
   Any other non-string raises `InputError`.
 - Control characters (C0/C1 except tab and newline, and NUL) are removed before anything else.
 - Empty or whitespace-only text: returned unchanged, decision ``kept``, no model is called.
-- Long text (over `max_chars`): split into sentences, grouped into chunks of at most `max_chars`
-  characters (a single longer sentence is split at word boundaries); each chunk is processed on its
-  own and the outputs are joined in the original order with the original separators.
+- Long text (over `max_chars`): split into sentences, one chunk each (a sentence longer than
+  `max_chars` is split at word boundaries); each chunk is processed on its own, so benign sentences
+  are kept verbatim, and the outputs are joined in the original order with the original separators.
 - Non-English text (`looks_english` is False): classified as usual, but never sent to the English
   rewriter; an unsafe chunk gets the conservative edit and a warning says why.
 """
@@ -22,18 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: What replaces a flagged span in the ``mask`` fallback, and a whole chunk when nothing else helps.
+#: What replaces a flagged word in the ``mask`` fallback.
 MASK = "[…]"
-WITHHELD = "[removed]"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
 _WORD = re.compile(r"\S+")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been am i you he she it we they "
-    "me him her us them my your his its our their this that these those not no do does did have has had will would "
-    "can could should so just what who why how all some any there here than then too very "
-    "up out about like get got go dont don't im i'm u ur lol".split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "am", "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my", "your", "his", "its", "our", "their", "this", "that", "these", "those", "not", "no", "do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "so", "just", "what", "who", "why", "how", "all", "some", "any", "there", "here", "than", "then", "too", "very", "up", "out", "about", "like", "get", "got", "go", "dont", "don't", "im", "i'm", "u", "ur", "lol"]
 )
 
 #: Openings of an assistant's reply rather than a rewrite: a rewriter that answers or obeys the text.
@@ -117,9 +113,9 @@ def _split_words(start: int, end: int, text: str, max_chars: int) -> list[tuple[
 
 
 def chunk_text(text: str, max_chars: int = 400) -> list[Chunk]:
-    """The text in order-preserving chunks of whole sentences, each at most `max_chars` long
-    (a longer sentence is split between words). Joining ``chunk.text + chunk.tail`` over all chunks
-    gives back the input without its leading whitespace."""
+    """The text whole when it is at most `max_chars` long, else one chunk per sentence (a sentence
+    longer than `max_chars` split between words), in order. Joining ``chunk.text + chunk.tail``
+    over all chunks gives back the input without its leading whitespace."""
     if max_chars < 20:
         raise ValueError(f"max_chars must be at least 20, got {max_chars}")
     body_start = len(text) - len(text.lstrip())
@@ -129,15 +125,9 @@ def chunk_text(text: str, max_chars: int = 400) -> list[Chunk]:
     units: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
         units.extend(_split_words(start, end, text, max_chars) if end - start > max_chars else [(start, end)])
-    groups: list[tuple[int, int]] = []
-    for start, end in units:
-        if groups and end - groups[-1][0] <= max_chars:
-            groups[-1] = (groups[-1][0], end)
-        else:
-            groups.append((start, end))
     chunks = []
-    for i, (start, end) in enumerate(groups):
-        next_start = groups[i + 1][0] if i + 1 < len(groups) else len(text)
+    for i, (start, end) in enumerate(units):
+        next_start = units[i + 1][0] if i + 1 < len(units) else len(text)
         chunks.append(Chunk(start, end, text[start:end], text[end:next_start]))
     return chunks
 

@@ -41,8 +41,8 @@ class Engine(Protocol):
         """One `RiskReport` per text."""
 
     def rewrite(self, texts: Sequence[str]) -> list[Any]:
-        """One result per text with ``to_dict()`` giving input, output, decision ("unchanged" or
-        "kept" | "rewritten" | "fallback" or "fell_back"), risk_before, risk_after, similarity,
+        """One result per text with ``to_dict()`` giving input, output, decision ("kept" |
+        "rewritten" | "fell_back", `srllm.rewrite.result.DECISIONS`), risk_before, risk_after, similarity,
         spans, timings."""
 
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float = 0.0,

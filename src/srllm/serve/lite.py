@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 
 from srllm.classify.lexical import WORD, LexicalScorer
 from srllm.classify.report import RiskReport, Span
+from srllm.rewrite.result import FELL_BACK, KEPT, REWRITTEN
 from srllm.serve.engine import LocalChat, RewriteOutcome
 
 MIN_WORDS, MIN_KEPT = 3, 0.5  #: a masked text with fewer words, or under this share of them, falls back
@@ -57,12 +58,12 @@ class LiteEngine:
         outcomes = []
         for i, report in enumerate(before):
             if not report.unsafe:
-                output, decision, risk_after = report.text, "unchanged", None
+                output, decision, risk_after = report.text, KEPT, None
             else:
                 risk_after = after[i]
                 kept = len(WORD.findall(masked[i]))
                 ok = not risk_after.unsafe and kept >= MIN_WORDS and kept >= MIN_KEPT * len(WORD.findall(report.text))
-                output, decision = (masked[i], "rewritten") if ok else (FALLBACK, "fallback")
+                output, decision = (masked[i], REWRITTEN) if ok else (FALLBACK, FELL_BACK)
             outcomes.append(RewriteOutcome(
                 input=report.text, output=output, decision=decision, risk_before=report, risk_after=risk_after,
                 similarity=round(similarity(report.text, output), 6), spans=list(report.spans),

@@ -49,8 +49,8 @@ class RiskReportOut(BaseModel):
 class RewriteResultOut(BaseModel):
     """The safety pipeline's `RewriteResult` as JSON (extra fields of an engine are kept).
 
-    ``decision``: the text was left as it was ("unchanged", "kept"), rewritten ("rewritten"), or no
-    rewrite passed the checks ("fallback", "fell_back"). ``risk_before`` / ``risk_after``: a
+    ``decision``: the text was left as it was ("kept"), rewritten ("rewritten"), or no rewrite
+    passed the checks ("fell_back"), the same for every engine. ``risk_before`` / ``risk_after``: a
     `RiskReport` or the pipeline's summary of one (both carry ``unsafe``, ``unsafe_score``, ``labels``).
     """
 

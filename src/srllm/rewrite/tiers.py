@@ -1,0 +1,183 @@
+"""Quality tiers: named generators, built from config, that the safety pipeline tries in order.
+
+A tier is a `TextRewriter` (``rewrite(texts) -> list[str]``, and for sampled retries
+``candidates(texts, n, *, temperature, top_p, seed) -> list[list[str]]``) built from a `TierSpec`:
+a base model, an optional LoRA adapter (``shipped``: the packaged one), whether the few-shot
+demonstrations are shown, and a generation backend. ``--quality NAME`` picks the tier tried first;
+a text whose rewrites all fail there escalates to each later tier before any fallback.
+
+Backends are loaders registered by name (`register_backend`): ``transformers`` and
+``transformers-int8`` (`srllm.generate.Rewriter`) are built in; another backend (e.g. llama.cpp)
+registers itself with one call. A tier whose backend or model is missing is reported as
+unavailable with the reason, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+#: The shipped tiers, in escalation order (configs/safety-pipeline.yaml spells them out).
+#: fast: the distilled student, the shipped LoRA adapter on SmolLM2-135M.
+#: best: the 1.5B Qwen2.5 model few-shot through the llama.cpp backend (available once that backend
+#:       and the model are installed; until then the pipeline reports it unavailable and goes on).
+DEFAULT_TIERS: dict[str, dict[str, Any]] = {
+    "fast": {"adapter": "shipped", "backend": "transformers"},
+    "best": {"model": "qwen2.5-coder-1.5b-instruct", "few_shot": True, "backend": "llama-cpp"},
+}
+DEFAULT_QUALITY = "fast"
+SHIPPED = "shipped"
+
+
+class TierUnavailableError(RuntimeError):
+    """A tier that cannot be built here (missing backend, model or adapter); the message says why."""
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One tier. model: base model (default: the adapter's, else the default generator); adapter:
+    a LoRA adapter folder or ``shipped``; few_shot: show the few-shot demonstrations; backend: a
+    registered backend; candidates / max_new_tokens: this tier's sampled retries and generation
+    limit (default: the pipeline's)."""
+
+    name: str
+    model: str | None = None
+    adapter: str | None = None
+    few_shot: bool = False
+    backend: str = "transformers"
+    candidates: int | None = None
+    max_new_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.candidates is not None and (not isinstance(self.candidates, int) or self.candidates < 0):
+            raise ValueError(f"tiers.{self.name}.candidates must be an integer >= 0, got {self.candidates!r}")
+        if self.max_new_tokens is not None and (not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1):
+            raise ValueError(f"tiers.{self.name}.max_new_tokens must be a positive integer, got {self.max_new_tokens!r}")
+        if not isinstance(self.few_shot, bool):
+            raise ValueError(f"tiers.{self.name}.few_shot must be true or false, got {self.few_shot!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "name"}
+
+
+def parse_tiers(data: Mapping[str, Any]) -> list[TierSpec]:
+    """The tiers of a config mapping ``{name: {key: value}}``, in order; errors name tier and key."""
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError(f"tiers must be a non-empty mapping of tier name -> settings, got {data!r}")
+    known = [f.name for f in fields(TierSpec) if f.name != "name"]
+    specs = []
+    for name, settings in data.items():
+        if not isinstance(settings, Mapping):
+            raise ValueError(f"tiers.{name}: expected a mapping of settings, got {type(settings).__name__}")
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise ValueError(f"tiers.{name}: unknown setting(s) {unknown}; expected some of {known}")
+        specs.append(TierSpec(name=str(name), **settings))
+    return specs
+
+
+# --- backends ------------------------------------------------------------------------------------
+
+#: loader(spec, options) -> TextRewriter; options: cache_dir, threads, batch_size, max_new_tokens,
+#: and ``shared``, a dict the tiers of one pipeline share (to load one model once).
+BackendLoader = Callable[[TierSpec, dict[str, Any]], Any]
+_BACKENDS: dict[str, BackendLoader] = {}
+
+
+def register_backend(name: str, loader: BackendLoader) -> None:
+    """Make `name` usable as a tier's ``backend``."""
+    _BACKENDS[name] = loader
+
+
+def backends() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def _adapter(spec: TierSpec) -> str | None:
+    if spec.adapter == SHIPPED:
+        from srllm.rewrite.assets import default_adapter
+
+        return str(default_adapter())
+    return spec.adapter
+
+
+def _transformers(quantize: str | None) -> BackendLoader:
+    def load(spec: TierSpec, options: dict[str, Any]) -> Any:
+        from srllm.generate import FEW_SHOT, Rewriter
+
+        shared = options.setdefault("shared", {})  # the tiers of one pipeline share a loaded model
+
+        adapter = _adapter(spec)
+        few_shot = FEW_SHOT if spec.few_shot else None
+        key = (spec.model, adapter, quantize, str(options.get("cache_dir")))
+        settings = {"batch_size": options.get("batch_size", 16), "max_new_tokens": options["max_new_tokens"],
+                    "name": spec.name}
+        if key in shared:
+            return shared[key].with_few_shot(few_shot, **settings)
+        rewriter = Rewriter.load(spec.model, adapter=adapter, few_shot=few_shot, cache_dir=options.get("cache_dir"),
+                                 threads=options.get("threads"), quantize=quantize, **settings)
+        shared[key] = rewriter
+        return rewriter
+
+    return load
+
+
+register_backend("transformers", _transformers(None))
+register_backend("transformers-int8", _transformers("int8"))
+
+
+# --- tiers ---------------------------------------------------------------------------------------
+
+
+class Tier:
+    """A named generator, built on first use; `get()` is None when it cannot be built here, and
+    `error` says why."""
+
+    def __init__(self, spec: TierSpec, generator: Any = None, options: dict[str, Any] | None = None):
+        self.spec = spec
+        self.options = dict(options or {})  # a copy, but "shared" stays the same dict
+        self._generator = generator
+        self.error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def load(self) -> Any:
+        """The generator; raises `TierUnavailableError` with the reason when it cannot be built."""
+        if self._generator is not None:
+            return self._generator
+        if self.error is not None:
+            raise TierUnavailableError(self.error)
+        loader = _BACKENDS.get(self.spec.backend)
+        try:
+            if loader is None:
+                raise TierUnavailableError(f"backend {self.spec.backend!r} is not installed (available: {backends()})")
+            self._generator = loader(self.spec, self.options)
+        except TierUnavailableError as exc:
+            self.error = f"tier {self.name!r}: {exc}"
+        except (OSError, ImportError, ValueError, LookupError, RuntimeError) as exc:  # ModelError, AssetMissingError
+            self.error = f"tier {self.name!r} ({self.spec.model or 'default model'}, {self.spec.backend}): {exc}"
+        if self.error is not None:
+            raise TierUnavailableError(self.error)
+        return self._generator
+
+    def get(self) -> Any:
+        try:
+            return self.load()
+        except TierUnavailableError:
+            return None
+
+
+def build_tiers(specs: list[TierSpec], quality: str, *, cache_dir: str | os.PathLike[str] | None = None,
+                threads: int | None = None, batch_size: int = 16, max_new_tokens: int = 96) -> list[Tier]:
+    """The tiers from `quality` onwards (escalation order), unloaded."""
+    names = [s.name for s in specs]
+    if quality not in names:
+        raise ValueError(f"quality {quality!r} is not one of the configured tiers {names}")
+    shared: dict[Any, Any] = {}
+    options = {"cache_dir": cache_dir, "threads": threads, "batch_size": batch_size, "shared": shared}
+    return [Tier(s, options=options | {"max_new_tokens": s.max_new_tokens or max_new_tokens})
+            for s in specs[names.index(quality):]]

@@ -1,0 +1,130 @@
+"""The rewrite verifier: does a candidate rewrite of a text pass? One functional API, shared by the
+safety pipeline and the distillation verifier:
+
+    verify(source, source_report, candidate, candidate_report, similarity, rules) -> Verdict
+
+Rules (each failed rule adds one reason; the candidate passes when there is none):
+
+1. ``empty``: the candidate has text.
+2. ``reply``: it does not open like an assistant's reply ("Sure, ...", "I'm sorry ...") unless the
+   source did: the generator answered or obeyed the text instead of rewriting it.
+3. ``unsafe``: the classifier's unsafe head judges the candidate benign.
+4. ``similarity``: its similarity to the source is at least ``min_similarity``.
+5. ``length``: its word count over the source's is within [min_length_ratio, max_length_ratio],
+   both counts floored at ``length_floor`` words so that short texts may grow or shrink a little.
+6. ``target``: when the source is about a group (the classifier's bias head says ``Yes``), every
+   demographic axis it names (`srllm.data.demographics`) is still named. A group named only by a
+   word the toxicity head flagged (a slur) may go.
+7. ``group_bias``: the candidate does not assert a stereotype about a group the source named: it
+   fails when the candidate names one of the source's groups and the classifier's bias head says
+   ``Yes`` with ``Negative`` sentiment (the paper's Annotation rule for bias), even when the
+   unsafe head calls it benign ("women are inferior" -> "women are not good at mathematics").
+
+The reports are `RiskReport`s of the classifier that guards the pipeline; the source report's spans
+(``explain=True``) are used for rule 6 when present.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from srllm.classify.report import RiskReport, Span
+from srllm.data.demographics import DEMOGRAPHIC_TERMS, term_pattern
+from srllm.rewrite.text import looks_like_reply
+
+RULES: tuple[str, ...] = ("empty", "reply", "unsafe", "similarity", "length", "target", "group_bias")
+_WORDS = re.compile(r"\w+(?:['’]\w+)*")
+
+
+@dataclass(frozen=True)
+class VerifierRules:
+    """The thresholds of the rules, and which rules apply (`enabled`, a subset of `RULES`)."""
+
+    min_similarity: float = 0.6
+    min_length_ratio: float = 0.4
+    max_length_ratio: float = 2.5
+    length_floor: int = 5
+    enabled: tuple[str, ...] = RULES
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.enabled) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown verifier rule(s) {unknown}; expected some of {list(RULES)}")
+        if not 0 < self.min_length_ratio <= 1 <= self.max_length_ratio:
+            raise ValueError(f"need 0 < min_length_ratio <= 1 <= max_length_ratio, got "
+                             f"{self.min_length_ratio}, {self.max_length_ratio}")
+        if self.length_floor < 1:
+            raise ValueError(f"length_floor must be positive, got {self.length_floor}")
+
+
+@dataclass
+class Verdict:
+    """``ok`` when no rule failed; ``reasons`` says why not, one short phrase per failed rule;
+    ``rules`` names those rules in the same order."""
+
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+
+
+@cache
+def _axis_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((axis, re.compile("|".join(term_pattern(t) for t in terms), re.IGNORECASE))
+                 for axis, terms in DEMOGRAPHIC_TERMS.items())
+
+
+def group_mentions(text: str) -> list[tuple[str, int, int]]:
+    """(axis, start, end) of every demographic term in `text`, in order."""
+    found = [(axis, m.start(), m.end()) for axis, pattern in _axis_patterns() for m in pattern.finditer(text)]
+    return sorted(found, key=lambda x: (x[1], x[2]))
+
+
+def named_groups(text: str, slurs: Sequence[Span] = ()) -> list[str]:
+    """The demographic axes `text` names, in taxonomy order, leaving out mentions inside `slurs`."""
+    axes = []
+    for axis, start, end in group_mentions(text):
+        if not any(s.start < end and start < s.end for s in slurs) and axis not in axes:
+            axes.append(axis)
+    return [a for a in DEMOGRAPHIC_TERMS if a in axes]
+
+
+def _biased_and_negative(report: RiskReport) -> bool:
+    return report.labels.get("bias") == "Yes" and report.labels.get("sentiment") == "Negative"
+
+
+def verify(source: str, source_report: RiskReport | None, candidate: str, candidate_report: RiskReport,
+           similarity: float, rules: VerifierRules | None = None) -> Verdict:
+    """The verdict on `candidate` as a rewrite of `source`; see the module docstring for the rules."""
+    rules = rules or VerifierRules()
+    on = set(rules.enabled)
+    failed: list[tuple[str, str]] = []
+    if not candidate.strip():
+        return Verdict(False, ["empty rewrite"], ["empty"]) if "empty" in on else Verdict(True)
+    if "reply" in on and looks_like_reply(source, candidate):
+        failed.append(("reply", "reads like a reply to the text, not a rewrite of it"))
+    if "unsafe" in on and candidate_report.unsafe:
+        failed.append(("unsafe", f"still unsafe (score {candidate_report.unsafe_score:.2f})"))
+    if "similarity" in on and similarity < rules.min_similarity:
+        failed.append(("similarity", f"drifted from the meaning (similarity {similarity:.2f} < {rules.min_similarity})"))
+    if "length" in on:
+        n_src, n_out = len(_WORDS.findall(source)), len(_WORDS.findall(candidate))
+        ratio = max(n_out, rules.length_floor) / max(n_src, rules.length_floor)
+        if not rules.min_length_ratio <= ratio <= rules.max_length_ratio:
+            failed.append(("length", f"length ratio {ratio:.2f} outside [{rules.min_length_ratio}, "
+                                     f"{rules.max_length_ratio}] ({n_out} words for {n_src})"))
+    slurs = [s for s in (source_report.spans if source_report else []) if s.head == "toxicity"]
+    source_groups = named_groups(source, slurs)
+    kept = set(named_groups(candidate))
+    if "target" in on and source_groups and source_report is not None and source_report.labels.get("bias") == "Yes":
+        lost = [g for g in source_groups if g not in kept]
+        if lost:
+            failed.append(("target", f"dropped the target group ({', '.join(lost)})"))
+    if "group_bias" in on and _biased_and_negative(candidate_report):
+        about = [g for g in named_groups(source) if g in kept]
+        if about:
+            failed.append(("group_bias", f"asserts a stereotype about the group the text named ({', '.join(about)}): "
+                                         "bias head Yes with Negative sentiment"))
+    return Verdict(not failed, [r for _, r in failed], [k for k, _ in failed])
