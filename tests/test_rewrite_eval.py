@@ -13,9 +13,9 @@ import pytest
 
 pytest.importorskip("sacrebleu")
 
+from srllm import sampling, similarity, statistics  # noqa: E402
 from srllm.data.io import write_records  # noqa: E402
 from srllm.data.schema import CMDRecord  # noqa: E402
-from srllm import sampling, similarity, statistics  # noqa: E402
 from srllm.eval import rewrite_pairs as rp  # noqa: E402
 from srllm.eval import rewrite_systems  # noqa: E402
 

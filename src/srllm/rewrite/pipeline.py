@@ -109,8 +109,8 @@ class SafetyPipeline:
         ``config.quality`` on, MiniLM similarity), each replaceable: a classifier folder or object,
         and for the first tier a base `model`, an `adapter` folder and a `backend`. The first tier
         is loaded now (its errors are raised); later tiers when a text escalates to them."""
-        from srllm.similarity import encoder_embedder
         from srllm.rewrite.assets import load_default_classifier
+        from srllm.similarity import encoder_embedder
 
         config = config or PipelineConfig()
         specs = config.tier_specs()
