@@ -30,8 +30,8 @@ def test_jsonl_rows_keep_order_fields_and_errors(tmp_path):
     rows = read_jsonl(tmp_path / "out.jsonl")
     assert [r["row"] for r in rows] == [0, 1, 2, 3, 4]
     assert rows[0] == {"row": 0, "text": "a", "id": 1, "upper": "A", "n": 1}
-    assert "in.jsonl:2: broken JSON" in rows[1]["error"]
-    assert "in.jsonl:3: no 'text' field" in rows[2]["error"]
+    assert "in.jsonl:2: <json>: broken JSON" in rows[1]["error"]
+    assert "in.jsonl:3: text: missing" in rows[2]["error"]
     assert "must be a string, got int" in rows[3]["error"]
     assert rows[4]["upper"] == "E"
     assert (summary.rows, summary.errors) == (5, 3)
@@ -53,7 +53,7 @@ def test_resume_after_an_interruption_loses_and_duplicates_nothing(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_batch(src, out, crashing, batch_size=8, progress=False)
     partial = partial_path(out)
-    assert len(partial.read_text().splitlines()) == 16
+    assert len(partial.read_text().splitlines()) == 1 + 16  # the header (input fingerprint), then the rows
     with partial.open("a") as handle:  # a torn line, as after a kill during a write
         handle.write('{"row": 16, "text": "li')
     summary = run_batch(src, out, upper, batch_size=8, progress=False)
