@@ -122,25 +122,33 @@ def text_problem(text: Any, limits: InputLimits = DEFAULT_LIMITS) -> str | None:
     return string_problem(text, limits.max_text_chars)
 
 
-def value_problem(fields: dict[str, Any], limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
-    """(field, problem) for the first string or container in `fields` that breaks the limits, or None.
+def _printable(name: str) -> str:
+    """`name` with any lone surrogate written as an escape, so an error message can always be written."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
-    Walks nested values iteratively, so depth is checked without recursion."""
-    stack: list[tuple[str, Any, int]] = [(str(k), v, 1) for k, v in fields.items()]
+
+def value_problem(fields: dict[str, Any], limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+    """(field, problem) for the first key, string or container in `fields` that breaks the limits,
+    or None. Walks nested values iteratively, so depth is checked without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", fields, 0)]
     while stack:
         name, value, depth = stack.pop()
         if isinstance(value, str):
             problem = string_problem(value, limits.max_field_chars)
             if problem:
-                return name, problem
-        elif isinstance(value, (dict, list)):
-            if depth >= limits.max_json_depth:
-                return name, f"nested deeper than {limits.max_json_depth} levels"
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
+                return _printable(name), problem
+        elif isinstance(value, dict):
+            if depth > limits.max_json_depth:
+                return _printable(name), f"nested deeper than {limits.max_json_depth} levels"
+            for key, item in value.items():
+                child = f"{name}.{key}" if name else str(key)
                 if isinstance(key, str) and _surrogate_at(key) is not None:
-                    return name, "a key holds a lone surrogate; expected valid Unicode text"
-                stack.append((f"{name}.{key}" if isinstance(value, dict) else f"{name}[{key}]", item, depth + 1))
+                    return _printable(child), "the field name holds a lone surrogate; expected valid Unicode text"
+                stack.append((child, item, depth + 1))
+        elif isinstance(value, list):
+            if depth > limits.max_json_depth:
+                return _printable(name), f"nested deeper than {limits.max_json_depth} levels"
+            stack.extend((f"{name}[{i}]", item, depth + 1) for i, item in enumerate(value))
     return None
 
 
