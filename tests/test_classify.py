@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 
 from srllm.classify.calibration import (
-    best_f1_threshold, expected_calibration_error, fit_temperature, softmax_t,
+    best_f1_threshold,
+    expected_calibration_error,
+    fit_temperature,
+    softmax_t,
 )
 from srllm.classify.explain import WORD, without, word_spans
 from srllm.classify.report import HEADS, RiskReport, Span
 from srllm.cli import main
 from srllm.data.io import write_records
 from srllm.data.schema import CMDRecord
+from srllm.processors import ClassifyProcessor
 from srllm.taxonomy import LEVELS
 
 
@@ -149,15 +153,26 @@ def test_classify_cli_text_and_resumable_batch(tiny_classifier, tmp_path, capsys
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"text number {i}"}) + "\n" for i in range(30)) + "{bad\n")
     out = tmp_path / "out.jsonl"
-    partial = out.with_name(out.name + ".partial.jsonl")
-    partial.write_text("".join(json.dumps({"row": i, "id": i, "text": f"text number {i}", "unsafe": "Benign"}) + "\n"
-                               for i in range(10)))
-    assert main(["classify", "--classifier", folder, "--input", str(src), "--output", str(out), "--batch-size", "8",
-                 "--no-explain"]) == 0
+    args = ["classify", "--classifier", folder, "--input", str(src), "--output", str(out), "--batch-size", "8",
+            "--no-explain", "--no-progress"]
+    calls = {"n": 0}
+    real = ClassifyProcessor.__call__
+
+    def dies_on_the_second_batch(self, texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(self, texts)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClassifyProcessor, "__call__", dies_on_the_second_batch)
+        with pytest.raises(KeyboardInterrupt):
+            main(args)
+    assert main(args) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["row"] for r in rows] == list(range(31))
     assert all(r["unsafe"] in ("Benign", "Unsafe") for r in rows[:30]) and "broken JSON" in rows[30]["error"]
-    assert "10 kept from an earlier run" in capsys.readouterr().err
+    assert "8 kept from an earlier run" in capsys.readouterr().err
     assert main(["classify", "--classifier", str(tmp_path), "x"]) == 1
     assert "not a classifier folder" in capsys.readouterr().err
 

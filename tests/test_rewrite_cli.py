@@ -82,7 +82,7 @@ def test_batch_resume_loses_and_duplicates_nothing(standin, tmp_path: Path, monk
     with pytest.raises(KeyboardInterrupt):
         main(["rewrite", "--input", str(source), "--output", str(out), "--batch-size", "5", "--no-progress"])
     partial = out.with_name(out.name + ".partial.jsonl")
-    assert len(partial.read_text().splitlines()) == 10 and not out.exists()
+    assert len(partial.read_text().splitlines()) == 1 + 10 and not out.exists()  # the fingerprint header, 10 rows
 
     assert main(["rewrite", "--input", str(source), "--output", str(out), "--batch-size", "5", "--no-progress"]) == 0
     assert "13 processed now, 10 kept from an earlier run" in capsys.readouterr().out

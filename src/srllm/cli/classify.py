@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from srllm.cli.base import Command, CommandError
+from srllm.cli.batch import add_batch_arguments, run_file_job
 
 
 def _load(path: Path | None, backend: str = "auto", threads: int | None = None):
@@ -56,37 +56,25 @@ class Classify(Command):
         parser.add_argument("--batch-size", type=int, default=256, help="texts per batch written (default 256)")
         parser.add_argument("--threads", type=int, default=None)
         parser.add_argument("--json", action="store_true", help="print JSON lines instead of a readable summary")
+        add_batch_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         if bool(args.texts) == bool(args.input):
             raise CommandError("give texts or --input FILE (not both)")
         if args.input and not args.output:
             raise CommandError("--input needs --output")
-        clf = _load(args.classifier, args.backend, args.threads)
-        explain = False if args.no_explain else args.spans
+        from srllm.processors import ClassifyProcessor
+
+        processor = ClassifyProcessor(None if args.classifier is None else str(args.classifier), args.backend,
+                                      args.threads, explain=False if args.no_explain else args.spans)
         if args.texts:
-            for report in clf.predict(args.texts, explain=explain):
+            clf = _load(args.classifier, args.backend, args.threads)
+            for report in clf.predict(args.texts, explain=processor.explain):
                 print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else _readable(report))
             return 0
-        from srllm.batch import BatchInputError, run_batch
-
-        def process(texts: list[str]) -> list[dict]:
-            out = []
-            for r in clf.predict(texts, explain=explain):
-                row = {f"{h}": (("Unsafe" if r.unsafe else "Benign") if h == "unsafe" else r.labels[h]) for h in r.probabilities}
-                row.update({f"p_{h}": r.probabilities[h] for h in r.probabilities})
-                row.update({"unsafe_score": r.unsafe_score, "annotation": r.annotation,
-                            "spans": [s.__dict__ for s in r.spans]})
-                out.append(row)
-            return out
-
-        try:
-            summary = run_batch(args.input, args.output, process, text_field=args.text_field,
-                                batch_size=args.batch_size, desc="classify")
-        except BatchInputError as exc:
-            raise CommandError(str(exc), exit_code=1) from None
-        print(summary, file=sys.stderr)
-        return 0
+        if not args.ray:  # a bad classifier folder fails here, before any output is written
+            processor._model = _load(args.classifier, args.backend, args.threads)
+        return run_file_job(args, processor, desc="classify")
 
 
 class TrainClassifier(Command):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from srllm.cli.base import Command, CommandError
+from srllm.cli.batch import add_batch_arguments, run_file_job
 
 #: --backend -> Rewriter.load(quantize=...) for a plain transformers Rewriter (None: no --backend given, fp32)
 BACKENDS = {None: None, "transformers": None, "transformers-int8": "int8"}
@@ -144,6 +145,7 @@ class Rewrite(Command):
         parser.add_argument("--text-field", default="text", help="the input's text column (default text)")
         parser.add_argument("--batch-size", type=int, default=16, help="texts per generation batch (default 16)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        add_batch_arguments(parser)
         add_pipeline_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -176,24 +178,22 @@ class Rewrite(Command):
         return 0
 
     def _batch(self, args: argparse.Namespace) -> int:
-        from srllm.batch import BatchInputError, iter_input, run_batch
+        from srllm.batch import BatchInputError, iter_input
+        from srllm.cli.batch import limits_from
+        from srllm.processors import RewriteProcessor
 
         if args.output is None:
             raise CommandError("--input needs --output FILE (.jsonl, .csv or .parquet)")
         pipeline_config(args)
         try:
-            next(iter(iter_input(args.input, args.text_field)), None)  # the input's errors before loading models
+            next(iter(iter_input(args.input, args.text_field, limits_from(args))), None)  # file errors before models load
         except BatchInputError as exc:
             raise CommandError(str(exc)) from None
-        pipe = load_pipeline(args, args.batch_size)
-        try:
-            summary = run_batch(args.input, args.output, lambda texts: [r.row() for r in pipe.run_many(texts)],
-                                text_field=args.text_field, batch_size=args.batch_size,
-                                progress=not args.no_progress, desc="rewrite")
-        except BatchInputError as exc:
-            raise CommandError(str(exc)) from None
-        print(summary)
-        return 0
+        arguments = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "overrides"}
+        processor = RewriteProcessor(arguments, args.batch_size)
+        if not args.ray:
+            processor.load()
+        return run_file_job(args, processor, desc="rewrite", stream=sys.stdout)
 
 
 REWRITE_COMMANDS: list[type[Command]] = [Rewrite]

@@ -1,7 +1,9 @@
 """Read, write and validate CMD files in JSONL, CSV or Parquet.
 
 Every problem is reported with the file, the line (JSONL/CSV) or row (Parquet), the field and
-what was expected; nothing is dropped silently.
+what was expected; nothing is dropped silently. Files are read by the shared input layer
+(`srllm.inputs`): bad bytes, lone surrogates, over-long fields, deep JSON, malformed CSV rows are
+per-row problems; empty files, duplicate ids and blank ids are rejected too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from srllm.data.schema import FIELDS, LIST_FIELDS, SPAN_FIELDS, CMDRecord
+from srllm.inputs import InputFileError, read_rows
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
@@ -52,7 +55,7 @@ class ValidationReport:
 
     @property
     def bad_rows(self) -> int:
-        return len({p.location for p in self.problems})
+        return len({p.location for p in self.problems if p.field != "<file>"})
 
     @property
     def ok(self) -> bool:
@@ -62,6 +65,8 @@ class ValidationReport:
         if self.ok:
             unsafe = sum(r.annotation == "Unsafe" for r in self.records)
             return f"{self.path}: {self.rows} valid CMD records ({unsafe} Unsafe, {self.rows - unsafe} Benign)"
+        if any(p.field == "<file>" for p in self.problems):
+            return f"{self.path}: not a valid CMD file ({self.rows} rows read, {len(self.problems)} problems)"
         return f"{self.path}: {self.bad_rows} of {self.rows} rows invalid ({len(self.problems)} problems)"
 
 
@@ -92,42 +97,23 @@ def _decode_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
 
 
 def iter_rows(path: str | Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
-    """Yield (location, raw row) for each row, or (location, Problem) for rows that cannot be parsed."""
+    """Yield (location, raw row) for each row, or (location, Problem) for rows that cannot be parsed.
+
+    Reads through the shared input layer (`srllm.inputs`); raises `InputFileError` for a file that
+    cannot be read at all (empty, not Parquet, no usable CSV header)."""
     path = Path(path)
     fmt = file_format(path)
-    if fmt == "jsonl":
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                loc = f"{path}:{number}"
-                if not line.strip():
-                    yield loc, Problem(loc, "<line>", "empty line; expected one JSON object per line")
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield loc, Problem(loc, "<json>", f"broken JSON: {exc.msg} at column {exc.colno}")
-                    continue
-                if not isinstance(row, dict):
-                    yield loc, Problem(loc, "<json>", f"expected a JSON object, got {type(row).__name__}")
-                    continue
-                yield loc, row
-    elif fmt == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            start = 2
-            for row in reader:
-                loc = f"{path}:{start}" if reader.line_num == start else f"{path}:{start}-{reader.line_num}"
-                start = reader.line_num + 1
-                try:
-                    yield loc, _decode_csv_row(row)
-                except ValueError as exc:
-                    yield loc, Problem(loc, "<csv>", str(exc))
-    else:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
-        for number, row in enumerate(table.to_pylist(), start=1):
-            yield f"{path}: row {number}", row
+    for raw in read_rows(path):
+        if raw.error is not None:
+            yield raw.location, Problem(raw.location, raw.field or "<row>", raw.problem or "")
+            continue
+        if fmt == "csv":
+            try:
+                yield raw.location, _decode_csv_row(raw.fields)
+            except ValueError as exc:
+                yield raw.location, Problem(raw.location, "<csv>", str(exc))
+        else:
+            yield raw.location, raw.fields
 
 
 def _problems_from(location: str, exc: ValidationError) -> list[Problem]:
@@ -142,17 +128,30 @@ def _problems_from(location: str, exc: ValidationError) -> list[Problem]:
 
 
 def validate_file(path: str | Path) -> ValidationReport:
-    """Check every row of a CMD file against the schema; collect all problems."""
+    """Check every row of a CMD file against the schema and ids for uniqueness; collect all problems.
+
+    A file that cannot be read at all (empty, not Parquet, ...) is one problem at ``<file>``."""
     report = ValidationReport(Path(path))
-    for location, row in iter_rows(path):
-        report.rows += 1
-        if isinstance(row, Problem):
-            report.problems.append(row)
-            continue
-        try:
-            report.records.append(CMDRecord.model_validate(row))
-        except ValidationError as exc:
-            report.problems.extend(_problems_from(location, exc))
+    first_seen: dict[str, str] = {}
+    try:
+        for location, row in iter_rows(path):
+            report.rows += 1
+            if isinstance(row, Problem):
+                report.problems.append(row)
+                continue
+            try:
+                record = CMDRecord.model_validate(row)
+            except ValidationError as exc:
+                report.problems.extend(_problems_from(location, exc))
+                continue
+            if record.id in first_seen:
+                report.problems.append(Problem(location, "id", f"duplicate id {record.id!r}; first used at "
+                                                               f"{first_seen[record.id]}; ids must be unique"))
+                continue
+            first_seen[record.id] = location
+            report.records.append(record)
+    except InputFileError as exc:
+        report.problems.append(Problem(str(path), "<file>", str(exc).removeprefix(f"{path}: ")))
     return report
 
 

@@ -60,6 +60,13 @@ class CMDRecord(BaseModel):
     parent_id: str | None = Field(default=None, description="Id of the row this one was derived from.")
     split: Split | None = None
 
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("id is blank; expected '<source>:<key in the source>'")
+        return value
+
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
