@@ -52,7 +52,7 @@ def _open(browser, url: str):
 
 
 def test_page_checks_text_in_a_browser(browser) -> None:
-    with ThreadServer(create_app(ServeSettings(engine="lite"))) as server:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0))) as server:
         page, outside = _open(browser, server.url)
         assert page.title().startswith("srllm")
         page.fill("#text", UNSAFE)
@@ -85,7 +85,7 @@ def test_page_checks_text_in_a_browser(browser) -> None:
 
 
 def test_page_sends_the_token_and_shows_errors(browser) -> None:
-    with ThreadServer(create_app(ServeSettings(engine="lite", token="page-token"))) as server:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0, token="page-token"))) as server:
         page, _ = _open(browser, server.url)
         page.fill("#text", "Have a lovely day.")
         page.click("#check")

@@ -28,6 +28,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from srllm.classify.report import RiskReport, Span
+from srllm.language import mark
 from srllm.serve.engine import LocalChat, RewriteOutcome
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'*@$-]*")
@@ -82,10 +83,12 @@ class LiteEngine:
         flat = [w[2] for ws in words for w in ws]
         scores = [float(p) for p in self._predict_prob(texts + flat)] if texts else []
         text_scores, word_scores = scores[: len(texts)], iter(scores[len(texts) :])
-        return [
+        reports = [
             self._report(text, p_tox, [(s, e, w, next(word_scores)) for s, e, w in ws])
             for text, p_tox, ws in zip(texts, text_scores, words)
         ]
+        mark(reports)  # language, and judged=False for text the English lexicons cannot read
+        return reports
 
     def _report(self, text: str, p_tox: float, words: list[tuple[int, int, str, float]]) -> RiskReport:
         from srllm.data.demographics import _patterns
