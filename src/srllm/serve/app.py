@@ -121,7 +121,7 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
     app.state.settings, app.state.service, app.state.metrics = settings, service, metrics
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=metrics,
-                       paths=lambda: {getattr(r, "path", "") for r in app.routes})
+                       paths=lambda: set(app.openapi().get("paths", {})) | {getattr(r, "path", "") for r in app.routes})
     http_errors.install(app)
     docs.install(app)
     bearer = HTTPBearer(auto_error=False)

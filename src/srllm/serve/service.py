@@ -45,7 +45,8 @@ class Service:
         n, m = (0, 0) if in_process else (settings.workers, settings.rewrite_workers)
         threads = max(1, cpu_count() // n) if n else None
         if n == 0 and m == 0:  # one engine object: one model thread for both
-            self.classify_pool = self.rewrite_pool = WorkerPool(engine, "rewrite", 0, settings.chat_model)
+            # preload loads the classifier; the rewrite models load on the first rewrite
+            self.classify_pool = self.rewrite_pool = WorkerPool(engine, "classify", 0, settings.chat_model)
         else:
             self.classify_pool = WorkerPool(engine, "classify", n, settings.chat_model, threads)
             self.rewrite_pool = WorkerPool(engine, "rewrite", m, settings.chat_model)
