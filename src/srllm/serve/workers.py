@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -22,8 +24,17 @@ _engine: Any = None  # the worker process's engine
 _load_error: str | None = None
 
 
+def _watch_parent(parent: int) -> None:
+    """Exit when the server process is gone (a killed server must not leave its models running)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _init(name: str, chat_model: str, role: str, threads: int | None) -> None:
     global _engine, _load_error
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="srllm-parent-watch").start()
     try:
         _engine = make_engine(name, chat_model, threads=threads)
         load_for = getattr(_engine, "load_for", None)
