@@ -115,8 +115,9 @@ class Service:
         try:
             return await asyncio.wait_for(work, self.settings.upstream_timeout_s)
         except asyncio.TimeoutError:
-            raise ServeError(408, f"local chat generation took longer than {self.settings.upstream_timeout_s}s",
-                             "timeout", code="timeout") from None
+            raise ServeError(408, f"messages: local chat generation took longer than "
+                             f"{self.settings.upstream_timeout_s}s (setting upstream_timeout_s)", "timeout",
+                             param="messages", code="timeout") from None
         except EngineUnavailableError as exc:
             raise ServeError(503, str(exc), "engine_unavailable", code="engine_unavailable") from None
 
@@ -169,8 +170,9 @@ class Service:
             self._loaded = self._loaded or not self.settings.preload  # lazy loading: the first answer loaded it
             return results
         except asyncio.TimeoutError:
-            raise ServeError(408, f"{batcher.name} did not finish within {limit:g}s (settings request_timeout_s, "
-                             "rewrite_timeout_per_text_s)", "timeout", code="timeout") from None
+            raise ServeError(408, f"texts: {batcher.name} did not finish within {limit:g}s (settings "
+                             "request_timeout_s, rewrite_timeout_per_text_s)", "timeout", param="texts",
+                             code="timeout") from None
         except QueueFullError as exc:
             raise ServeError(503, f"server busy: {exc}; retry later", "overloaded", code="overloaded",
                              headers={"Retry-After": "1"}) from None
