@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files clean
+	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files fuzz-http clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,9 +93,17 @@ eval-rewrite: setup
 serve: setup
 	$(BIN)/srllm serve --engine lite
 
-# Loopback load test on a spawned lite server: 50 clients on /v1/classify, 5 on /v1/rewrite, 60 s.
+# Loopback load tests on spawned servers, 60 s each: the default engine with 50 clients on /v1/classify,
+# then 5 on /v1/rewrite and one request of 20 texts; then the lite engine with both at once.
 loadtest: setup
-	$(BIN)/srllm serve loadtest --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest.json
+	$(BIN)/srllm serve loadtest --engine default --duration 60 --classify-clients 50 --rewrite-clients 0 --out build/loadtest-default-classify.json
+	$(BIN)/srllm serve loadtest --engine default --duration 60 --classify-clients 0 --rewrite-clients 5 --rewrite-batch 20 --out build/loadtest-default-rewrite.json
+	$(BIN)/srllm serve loadtest --engine lite --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest-lite.json
+
+# Loopback HTTP fuzz: 10,000 malformed requests over every endpoint; fails on a 5xx, a 4xx naming no
+# field, or a traceback in the server log (tests/test_serve_fuzz.py runs 200 in CI).
+fuzz-http: setup
+	$(BIN)/srllm serve fuzz --requests 10000 --out build/fuzz-http.json
 
 # The file fuzz at full size: 1,000 malformed txt/JSONL/CSV/Parquet files through data validate,
 # classify and rewrite (cheap configuration); fails on any traceback or output rows != input rows.

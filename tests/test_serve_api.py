@@ -35,13 +35,13 @@ def _client(settings: ServeSettings, engine=None) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    yield from _client(ServeSettings(engine="lite", max_texts=8, max_text_chars=500, max_message_chars=10_000,
+    yield from _client(ServeSettings(engine="lite", workers=0, rewrite_workers=0, max_texts=8, max_text_chars=500, max_message_chars=10_000,
                                      max_body_bytes=20_000))
 
 
 @pytest.fixture(scope="module")
 def token_client() -> Iterator[TestClient]:
-    yield from _client(ServeSettings(engine="lite", token="s3cret"))
+    yield from _client(ServeSettings(engine="lite", workers=0, rewrite_workers=0, token="s3cret"))
 
 
 class SlowLite(LiteEngine):
@@ -73,7 +73,7 @@ def test_health_ready_docs_and_page(client: TestClient) -> None:
 
 
 def test_lazy_loading_without_preload() -> None:
-    with TestClient(create_app(ServeSettings(engine="lite", preload=False))) as c:
+    with TestClient(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0, preload=False))) as c:
         assert c.get("/readyz").json()["status"] == "lazy"
         assert c.post("/v1/classify", json={"texts": [SAFE]}).status_code == 200
         assert c.get("/readyz").json()["status"] == "ready"
@@ -84,7 +84,7 @@ def test_readyz_reports_a_failed_load() -> None:
         def load(self) -> None:
             raise RuntimeError("weights missing")
 
-    with TestClient(create_app(ServeSettings(engine="lite"), Broken())) as c:
+    with TestClient(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0), Broken())) as c:
         deadline = time.monotonic() + 10
         while c.get("/readyz").json()["status"] == "loading" and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -208,7 +208,7 @@ def test_authorised(token_client: TestClient) -> None:
 
 
 def test_slow_work_times_out_with_408() -> None:
-    settings = ServeSettings(engine="lite", request_timeout_s=0.2)
+    settings = ServeSettings(engine="lite", workers=0, rewrite_workers=0, request_timeout_s=0.2)
     for c in _client(settings, SlowLite(1.0)):
         r = c.post("/v1/classify", json={"texts": [SAFE]})
         assert r.status_code == 408 and r.json()["error"]["code"] == "timeout"
@@ -217,7 +217,7 @@ def test_slow_work_times_out_with_408() -> None:
 def test_full_queue_gets_503_and_batches_form() -> None:
     import httpx
 
-    settings = ServeSettings(engine="lite", max_queue=4, batch_size=4, request_timeout_s=10)
+    settings = ServeSettings(engine="lite", workers=0, rewrite_workers=0, max_queue=4, batch_size=4, request_timeout_s=10)
     app = create_app(settings, SlowLite(0.3))
 
     async def scenario() -> tuple[list[int], int, float]:

@@ -71,7 +71,7 @@ def test_offline_guard_on_the_packaged_chat_model() -> None:
 
     from srllm.serve.app import create_app
 
-    with ThreadServer(create_app(ServeSettings(engine="lite", chat_max_tokens=24, upstream_timeout_s=600))) as server:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0, chat_max_tokens=24, upstream_timeout_s=600))) as server:
         client = openai.OpenAI(base_url=server.url + "/v1", api_key="none", max_retries=0, timeout=300)
         assert [m.id for m in client.models.list()] == ["smollm2-135m-instruct"]
         messages = [{"role": "user", "content": "Write two short sentences about the sea."}]

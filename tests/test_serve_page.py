@@ -52,7 +52,7 @@ def _open(browser, url: str):
 
 
 def test_page_checks_text_in_a_browser(browser) -> None:
-    with ThreadServer(create_app(ServeSettings(engine="lite"))) as server:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0))) as server:
         page, outside = _open(browser, server.url)
         assert page.title().startswith("srllm")
         page.fill("#text", UNSAFE)
@@ -85,7 +85,7 @@ def test_page_checks_text_in_a_browser(browser) -> None:
 
 
 def test_page_sends_the_token_and_shows_errors(browser) -> None:
-    with ThreadServer(create_app(ServeSettings(engine="lite", token="page-token"))) as server:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0, token="page-token"))) as server:
         page, _ = _open(browser, server.url)
         page.fill("#text", "Have a lovely day.")
         page.click("#check")
@@ -96,3 +96,14 @@ def test_page_sends_the_token_and_shows_errors(browser) -> None:
         page.wait_for_selector("#results:not([hidden])", timeout=20_000)
         assert page.inner_text("#verdict") == "Benign"
         assert page.inner_text("#decision") == "(not needed)"
+
+
+def test_docs_render_offline(browser) -> None:
+    with ThreadServer(create_app(ServeSettings(engine="lite", workers=0, rewrite_workers=0))) as server:
+        page = browser.new_page(viewport={"width": 1000, "height": 1100})
+        outside: list[str] = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server.url, "data:")) else None)
+        page.goto(server.url + "/docs")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)  # Swagger UI drew the operations
+        assert "/v1/classify" in page.inner_text(".swagger-ui")
+        assert outside == [], f"/docs fetched external assets: {outside}"

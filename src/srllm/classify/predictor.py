@@ -253,6 +253,9 @@ class Classifier:
             from srllm.classify.explain import explain_reports
 
             explain_reports(self, reports)
+        from srllm.language import mark
+
+        mark(reports)  # language, and judged=False for text the English models cannot read
         return reports
 
     def _explain_method(self, explain: bool | str) -> str | None:

@@ -46,6 +46,10 @@ class RiskReport:
     unsafe: bool
     spans: list[Span] = field(default_factory=list)
     annotation: str = ""
+    #: the text's language (ISO 639, `srllm.language`) and whether the English models can judge it;
+    #: a report with ``judged=False`` says nothing about the text's safety
+    language: str | None = None
+    judged: bool = True
 
     def __post_init__(self) -> None:
         if not self.annotation:

@@ -28,10 +28,13 @@ class Serve(Command):
         parser.add_argument("--input-policy", choices=("block", "rewrite", "pass"), default=None)
         parser.add_argument("--output-policy", choices=("rewrite", "block", "pass"), default=None)
         parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
-        sub = parser.add_subparsers(dest="serve_command", metavar="[loadtest]")
+        sub = parser.add_subparsers(dest="serve_command", metavar="[loadtest|fuzz]")
         load = sub.add_parser("loadtest", help=LoadTest.help, description=LoadTest.help)
         LoadTest.add_arguments(load)
         load.set_defaults(_command=LoadTest)
+        fuzz = sub.add_parser("fuzz", help=Fuzz.help, description=Fuzz.help)
+        Fuzz.add_arguments(fuzz)
+        fuzz.set_defaults(_command=Fuzz)
 
     def run(self, args: argparse.Namespace) -> int:
         try:
@@ -68,13 +71,15 @@ class LoadTest(Command):
         parser.add_argument("--token", default=None, help="bearer token of the server")
         parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
         parser.add_argument("--max-errors", type=int, default=0, help="exit 1 when more requests fail (default 0)")
+        parser.add_argument("--rewrite-batch", type=int, default=0,
+                            help="after the clients, send one /v1/rewrite request with this many texts (default 0: none)")
 
     def run(self, args: argparse.Namespace) -> int:
         import asyncio
         import contextlib
         import time
 
-        from srllm.serve.loadtest import Scenario, SpawnedServer, format_table, report, run_load
+        from srllm.serve.loadtest import Scenario, SpawnedServer, format_table, report, rewrite_batch, run_load
 
         scenarios = [Scenario(p, n) for p, n in (("/v1/classify", args.classify_clients),
                                                  ("/v1/rewrite", args.rewrite_clients),
@@ -90,18 +95,56 @@ class LoadTest(Command):
                 results = asyncio.run(run_load(url, scenarios, args.duration, token=args.token))
                 client_cpu = round(time.process_time() - client_before, 2)
                 cpu_after = spawned.cpu_seconds() if spawned else None
+                batch = rewrite_batch(url, args.rewrite_batch, args.token) if args.rewrite_batch > 0 else None
         except (ValueError, RuntimeError, TimeoutError) as exc:
             raise CommandError(str(exc), exit_code=1) from None
         print(format_table(results))
         server_cpu = round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None
         data = report(results, url=url, engine=args.load_engine if args.url is None else None,
-                      duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu)
+                      duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu, rewrite_batch=batch)
         print(f"machine: {data['machine']}; CPU seconds during the test: server {server_cpu}, clients {client_cpu}")
+        if batch is not None:
+            print(f"/v1/rewrite with {batch['texts']} texts in one request: {batch['status']} in {batch['seconds']} s")
+            data["total_errors"] += batch["status"] != 200
         if args.out is not None:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             print(f"report: {args.out}")
         return 1 if data["total_errors"] > args.max_errors else 0
+
+
+class Fuzz(Command):
+    name = "fuzz"
+    help = ("loopback HTTP fuzz: malformed requests over every endpoint of a spawned server; fails on any 5xx, "
+            "any 4xx that names no field, or a traceback in the server log")
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--requests", type=int, default=10_000, help="how many requests (default 10000)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--engine", dest="fuzz_engine", choices=("default", "lite"), default="lite",
+                            help="engine of the spawned server (default lite)")
+        parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
+        parser.add_argument("--log", type=Path, default=Path("build/fuzz-http-server.log"), help="the server's log")
+        parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.serve.fuzz import report_dict, run_fuzz
+
+        try:
+            result = run_fuzz(args.requests, args.seed, args.fuzz_engine, args.concurrency, args.log)
+        except (ValueError, RuntimeError, TimeoutError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        data = report_dict(result)
+        print(f"{result.requests} requests in {result.duration_s} s: statuses {result.statuses}; "
+              f"5xx {result.server_errors}, 4xx naming no field {result.unnamed_4xx}, "
+              f"tracebacks in the server log {result.tracebacks} ({args.log})")
+        for sample in result.samples:
+            print("  " + sample)
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return 0 if result.ok else 1
 
 
 SERVE_COMMANDS: list[type[Command]] = [Serve]

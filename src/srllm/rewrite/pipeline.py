@@ -226,7 +226,9 @@ class SafetyPipeline:
         for w, report in zip(work, reports):
             w.report = report
             w.spans = list(report.spans)
-            if not report.unsafe and not self.config.rewrite_benign:
+            if not report.judged:  # the English models cannot read it: left as is, never called benign
+                w.output, w.decision, w.reason = w.text, KEPT, f"not judged: {report.language} text, left as is"
+            elif not report.unsafe and not self.config.rewrite_benign:
                 w.output, w.decision, w.reason = w.text, KEPT, "judged benign: left as is"
 
     def _escalate(self, todo: list[Work], budget: Budget, warnings: list[list[str]],

@@ -30,7 +30,8 @@ def risk_summary(report: RiskReport) -> dict[str, Any]:
         elif category == "sentiment" and "Negative" in probs:
             scores[category] = round(float(probs["Negative"]), 4)
     return {"unsafe": bool(report.unsafe), "unsafe_score": round(float(report.unsafe_score), 4),
-            "labels": dict(report.labels), "annotation": report.annotation, "scores": scores}
+            "labels": dict(report.labels), "annotation": report.annotation, "scores": scores,
+            "judged": report.judged, "language": report.language}
 
 
 def merge_risks(risks: Sequence[dict[str, Any] | None]) -> dict[str, Any] | None:

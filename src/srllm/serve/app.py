@@ -1,6 +1,9 @@
-"""The FastAPI application: moderation API, OpenAI-compatible guard, health checks and the page.
+"""The FastAPI application: moderation API, OpenAI-compatible guard, health checks, metrics, the
+offline API docs and the page.
 
-``create_app(settings, engine=None)`` builds it; `srllm serve` runs it with uvicorn.
+``create_app(settings, engine=None)`` builds it; `srllm serve` runs it with uvicorn. With no
+`engine` object the models run in `settings.workers` / `settings.rewrite_workers` processes; a given
+engine object runs on a thread of this process.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from srllm import __version__
 from srllm.classify.report import RiskReport
+from srllm.serve import docs, http_errors
+from srllm.serve.chat_text import message_text
 from srllm.serve.engine import Engine, make_engine, to_dict
-from srllm.serve.guard import Guard, Report, message_text
+from srllm.serve.guard import Guard, Report
+from srllm.serve.inputs import chat_errors, string_errors
+from srllm.serve.metrics import CONTENT_TYPE, LatencyMiddleware, Metrics
 from srllm.serve.schemas import (
     ChatRequest,
     ClassifyRequest,
@@ -49,55 +54,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for request bodies over `limit` bytes (declared or streamed)."""
-
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._too_large(send)
-        chunks: list[bytes] = []
-        size, more = 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.limit:
-                return await self._too_large(send)
-        body, replayed = b"".join(chunks), False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, send: Send) -> None:
-        error = ServeError(413, f"request body larger than {self.limit} bytes (setting max_body_bytes)",
-                           "request_too_large", code="request_too_large")
-        await JSONResponse(error.body(), status_code=413)({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:  # pragma: no cover - a response never reads the request
-    return {"type": "http.disconnect"}
-
-
-def _field(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
-
-
 def check_texts(texts: Sequence[str], settings: ServeSettings, name: str = "texts") -> None:
     """422 naming the field when there are too many texts or one is too long."""
     errors = []
@@ -109,8 +65,13 @@ def check_texts(texts: Sequence[str], settings: ServeSettings, name: str = "text
             loc = ("body", name, i) if not isinstance(texts, str) else ("body", name)
             errors.append({"loc": loc, "type": "string_too_long",
                            "msg": f"text longer than {settings.max_text_chars} characters (setting max_text_chars)"})
+    errors += string_errors(list(texts), ("body", name))
     if errors:
         raise RequestValidationError(errors)
+
+
+def _decision(report: RiskReport) -> str:
+    return "not_judged" if not report.judged else "unsafe" if report.unsafe else "safe"
 
 
 def _category_scores(report: RiskReport) -> tuple[dict[str, bool], dict[str, float]]:
@@ -133,8 +94,10 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
     """The application for `settings` (default: `ServeSettings.load()`) and `engine` (default: the
     settings' engine)."""
     settings = settings or ServeSettings.load()
+    in_process = engine is not None
     engine = engine or make_engine(settings.engine, settings.chat_model)
-    service = Service(engine, settings)
+    metrics = Metrics()
+    service = Service(engine, settings, metrics, in_process=in_process)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -143,7 +106,7 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
             headers = {"Authorization": f"Bearer {settings.upstream_api_key}"} if settings.upstream_api_key else {}
             client = httpx.AsyncClient(base_url=settings.upstream_url.rstrip("/") + "/", headers=headers,
                                        timeout=settings.upstream_timeout_s)
-        app.state.guard = Guard(service, settings, client)
+        app.state.guard = Guard(service, settings, client, metrics)
         await service.start()
         try:
             yield
@@ -152,11 +115,15 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
             if client is not None:
                 await client.aclose()
 
-    app = FastAPI(title="srllm", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="srllm", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Detect unsafe text and rewrite it into a benign variation (SR_LLM framework), "
                               "and guard an OpenAI-compatible chat model.")
-    app.state.settings, app.state.service = settings, service
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.settings, app.state.service, app.state.metrics = settings, service, metrics
+    app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(LatencyMiddleware, metrics=metrics,
+                       paths=lambda: set(app.openapi().get("paths", {})) | {getattr(r, "path", "") for r in app.routes})
+    http_errors.install(app)
+    docs.install(app)
     bearer = HTTPBearer(auto_error=False)
 
     async def authorise(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
@@ -164,27 +131,8 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
             return
         if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), settings.token.encode()):
             raise ServeError(401, "missing or wrong bearer token (send 'Authorization: Bearer <token>')",
-                             "authentication_error", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(ServeError)
-    async def serve_error(request: Request, exc: ServeError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
-        field = _field(first.get("loc", ()))
-        message = f"{field}: {first.get('msg')}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
-        details = [{"field": _field(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in errors]
-        body = ServeError(422, message, "invalid_request_error", param=field, code="invalid_request").body()
-        body["error"]["details"] = details
-        return JSONResponse(body, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(ServeError(exc.status_code, str(exc.detail), "http_error").body(),
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+                             "authentication_error", param="Authorization", code="invalid_api_key",
+                             headers={"WWW-Authenticate": "Bearer"})
 
     # --- health and page ------------------------------------------------------------------------
 
@@ -205,6 +153,11 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
             return JSONResponse(Health(status="loading", engine=engine.name).model_dump(), status_code=503)
         return Health(status="ready", engine=engine.name)
 
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def prometheus() -> Response:
+        """Prometheus metrics: request latency, batch sizes, queue depth, decisions (see `srllm.serve.metrics`)."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
         return HTMLResponse(files("srllm.serve").joinpath("static/index.html").read_text(encoding="utf-8"))
@@ -218,14 +171,16 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
         """Risk labels and calibrated scores per taxonomy category, and (explain) the words behind them."""
         check_texts(body.texts, settings)
         reports = await service.classify(body.texts, explain=body.explain)
+        metrics.decided("classify", (_decision(r) for r in reports))
         return ClassifyResponse(engine=engine.name, results=[to_dict(r) for r in reports])
 
     @api.post("/rewrite", response_model=RewriteResponse, tags=["moderation"])
     async def rewrite(body: RewriteRequest) -> RewriteResponse:
         """Unsafe texts rewritten into benign variations (safe ones come back unchanged)."""
         check_texts(body.texts, settings)
-        results = await service.rewrite(body.texts)
-        return RewriteResponse(engine=engine.name, results=[to_dict(r) for r in results])
+        results = [to_dict(r) for r in await service.rewrite(body.texts)]
+        metrics.decided("rewrite", (r["decision"] for r in results))
+        return RewriteResponse(engine=engine.name, results=results)
 
     @api.post("/moderate", response_model=ModerateResponse, tags=["moderation"])
     async def moderate(body: ModerateRequest) -> ModerateResponse:
@@ -235,14 +190,18 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
             raise RequestValidationError([{"loc": ("body", "input"), "type": "too_short", "msg": "no texts given"}])
         check_texts(texts, settings, "input")
         reports = await service.classify(texts, explain=True)
-        flagged = [i for i, r in enumerate(reports) if r.unsafe]
+        metrics.decided("moderate", (_decision(r) for r in reports))
+        flagged = [i for i, r in enumerate(reports) if r.unsafe and r.judged]
         rewrites: dict[int, Any] = {}
         if body.rewrite and flagged:
             rewrites = dict(zip(flagged, await service.rewrite([texts[i] for i in flagged])))
         results = []
         for i, report in enumerate(reports):
             flags, scores = _category_scores(report)
-            results.append(ModerationResult(flagged=report.unsafe, categories=flags, category_scores=scores,
+            # a text the models cannot judge is flagged unless the language policy lets it pass
+            flag = report.unsafe if report.judged else settings.language_policy != "pass"
+            results.append(ModerationResult(flagged=flag, judged=report.judged, language=report.language,
+                                            categories=flags, category_scores=scores,
                                             report=to_dict(report),
                                             rewrite=to_dict(rewrites[i]) if i in rewrites else None))
         return ModerateResponse(id=f"modr-{uuid.uuid4().hex}", engine=engine.name, results=results)
@@ -258,6 +217,9 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
     async def chat_completions(body: ChatRequest, request: Request) -> Any:
         """An OpenAI chat completion with the input and the output moderated (see `srllm.serve.guard`)."""
         guard: Guard = request.app.state.guard
+        errors = chat_errors(body)
+        if errors:
+            raise RequestValidationError(errors)
         for i, message in enumerate(body.messages):
             text = message_text(message.content)
             if len(text) > settings.max_message_chars:

@@ -77,7 +77,8 @@ def report_dict(report: RiskReport) -> dict[str, Any]:
     return {"text": report.text, "labels": dict(report.labels),
             "probabilities": {head: dict(p) for head, p in report.probabilities.items()},
             "unsafe_score": report.unsafe_score, "unsafe": report.unsafe,
-            "spans": [vars(span).copy() for span in report.spans], "annotation": report.annotation}
+            "spans": [vars(span).copy() for span in report.spans], "annotation": report.annotation,
+            "language": report.language, "judged": report.judged}
 
 
 def to_dict(result: Any) -> dict[str, Any]:
@@ -172,10 +173,11 @@ class DefaultEngine:
 
     name = "default"
 
-    def __init__(self, chat_model: str = "smollm2-135m-instruct"):
+    def __init__(self, chat_model: str = "smollm2-135m-instruct", threads: int | None = None):
         self._classifier: Any = None
         self._pipeline: Any = None
         self._chat = LocalChat(chat_model)
+        self._threads = threads
         self._lock = threading.Lock()
 
     @property
@@ -183,9 +185,11 @@ class DefaultEngine:
         return self._classifier is not None and self._pipeline is not None
 
     def load(self) -> None:
+        self.load_for("rewrite")
+
+    def load_for(self, role: str) -> None:
+        """Load what `role` needs: "classify" the classifier, "rewrite" the classifier and the pipeline."""
         with self._lock:
-            if self.loaded:
-                return
             try:
                 from srllm.classify import load_classifier
                 from srllm.rewrite import SafetyPipeline
@@ -195,16 +199,20 @@ class DefaultEngine:
                     f"({exc}); "
                     "use --engine lite meanwhile"
                 ) from exc
-            self._classifier = load_classifier()
-            shares = "classifier" in inspect.signature(SafetyPipeline.load).parameters
-            self._pipeline = SafetyPipeline.load(classifier=self._classifier) if shares else SafetyPipeline.load()
+            if self._classifier is None:
+                self._classifier = load_classifier(threads=self._threads)
+            if role != "classify" and self._pipeline is None:
+                shares = "classifier" in inspect.signature(SafetyPipeline.load).parameters
+                self._pipeline = SafetyPipeline.load(classifier=self._classifier) if shares else SafetyPipeline.load()
 
     def classify(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
-        self.load()
+        if self._classifier is None:
+            self.load_for("classify")
         return list(self._classifier.predict(list(texts), explain=explain))
 
     def rewrite(self, texts: Sequence[str]) -> list[Any]:
-        self.load()
+        if self._pipeline is None:
+            self.load_for("rewrite")
         run_many = getattr(self._pipeline, "run_many", None)  # run(texts) in the first interface sketch
         return list(run_many(list(texts)) if run_many is not None else self._pipeline.run(list(texts)))
 
@@ -213,10 +221,10 @@ class DefaultEngine:
         return self._chat.chat(messages, max_tokens, temperature, on_text)
 
 
-def make_engine(name: str, chat_model: str = "smollm2-135m-instruct") -> Engine:
-    """The engine called `name` ("default" or "lite")."""
+def make_engine(name: str, chat_model: str = "smollm2-135m-instruct", threads: int | None = None) -> Engine:
+    """The engine called `name` ("default" or "lite"); `threads`: the classifier's CPU threads."""
     if name == "default":
-        return DefaultEngine(chat_model)
+        return DefaultEngine(chat_model, threads)
     if name == "lite":
         from srllm.serve.lite import LiteEngine
 

@@ -16,7 +16,6 @@ and in the ``X-SRLLM-Input`` / ``X-SRLLM-Output`` headers (input only when strea
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,52 +24,16 @@ from typing import Any
 
 import httpx
 
+from srllm.serve.chat_text import SentenceBuffer, message_text, split_sentences
 from srllm.serve.engine import to_dict
+from srllm.serve.guard_checks import Checks, clean_reply, injection_techniques, neutralise_messages
+from srllm.serve.inputs import clean_text
+from srllm.serve.metrics import Metrics
 from srllm.serve.schemas import ChatRequest
 from srllm.serve.service import ServeError, Service
 from srllm.serve.settings import ServeSettings
 
-#: the end of a sentence: terminal punctuation (and closing quotes / brackets) then white space, or a newline
-SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|\n+")
-
-
-class SentenceBuffer:
-    """Collects streamed text and hands out complete sentences (with their trailing white space)."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def feed(self, delta: str) -> list[str]:
-        self.text += delta
-        out: list[str] = []
-        while True:
-            match = SENTENCE_END.search(self.text)
-            if match is None or match.end() == len(self.text) and not self.text.endswith("\n"):
-                # a boundary at the very end may still grow ("..." or "?!"); wait for more text
-                break
-            out.append(self.text[: match.end()])
-            self.text = self.text[match.end():]
-        return out
-
-    def flush(self) -> list[str]:
-        rest, self.text = self.text, ""
-        return [rest] if rest else []
-
-
-def split_sentences(text: str) -> list[str]:
-    """`text` as sentences that join back into it exactly."""
-    buffer = SentenceBuffer()
-    return buffer.feed(text) + buffer.flush()
-
-
-def message_text(content: Any) -> str:
-    """The text of an OpenAI message content (a string or a list of parts)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "\n".join(part.get("text", "") for part in content if part.get("type") == "text")
-
+__all__ = ["Guard", "Report", "SentenceBuffer", "message_text", "split_sentences"]
 
 @dataclass
 class Report:
@@ -93,10 +56,18 @@ class Report:
 class Guard:
     """Moderates chat completions with a `Service`; talks to the upstream server when configured."""
 
-    def __init__(self, service: Service, settings: ServeSettings, client: httpx.AsyncClient | None = None):
+    def __init__(self, service: Service, settings: ServeSettings, client: httpx.AsyncClient | None = None,
+                 metrics: Metrics | None = None):
         self.service = service
         self.settings = settings
         self.client = client
+        self.metrics = metrics
+        self.checks = Checks(service)
+
+    def decided(self, report: Report) -> None:
+        if self.metrics is not None:
+            self.metrics.decided("guard_input", [report.input["action"]])
+            self.metrics.decided("guard_output", [report.output["action"]])
 
     # --- models -------------------------------------------------------------------------------
 
@@ -105,13 +76,21 @@ class Guard:
             return {"object": "list", "data": [
                 {"id": self.settings.chat_model, "object": "model", "created": 0, "owned_by": "srllm"}]}
         response = await self._upstream("GET", "models")
-        return response.json()
+        return self._json(response)
 
     # --- input --------------------------------------------------------------------------------
 
     async def check_input(self, request: ChatRequest, report: Report) -> list[dict[str, Any]] | None:
-        """The messages to send on (the last user turn possibly rewritten), or None when blocked."""
+        """The messages to send on (template tokens removed, the last user turn possibly rewritten),
+        or None when blocked."""
         messages = [m.model_dump(exclude_none=True) for m in request.messages]
+        tokens = neutralise_messages(messages)
+        found = injection_techniques(messages, tokens)
+        if found and self.settings.injection_policy != "pass":
+            report.input = {"action": "flagged", "injection": found}
+            if self.settings.injection_policy == "block":
+                report.input["action"] = "blocked"
+                return None
         users = [i for i, m in enumerate(messages) if m["role"] == "user"]
         if not users:
             return messages
@@ -119,10 +98,15 @@ class Guard:
         text = message_text(messages[last].get("content"))
         if not text.strip():
             return messages
-        (risk,) = await self.service.classify([text])
-        report.input = {"action": "passed" if risk.unsafe else "checked", "unsafe": risk.unsafe,
-                        "unsafe_score": risk.unsafe_score, "labels": risk.labels}
-        if not risk.unsafe:
+        (verdict,) = await self.checks.verdicts([text])
+        flagged = report.input.get("action") == "flagged"
+        report.input = {**report.input, "action": "flagged" if flagged else "passed" if verdict.unsafe else "checked",
+                        **verdict.summary()}
+        if not verdict.judged:
+            policy = self.settings.language_policy
+            report.input["action"] = {"block": "blocked", "flag": "flagged"}.get(policy, report.input["action"])
+            return None if policy == "block" else messages
+        if not verdict.unsafe:
             return messages
         policy = self.settings.input_policy
         if policy == "block":
@@ -139,35 +123,46 @@ class Guard:
     # --- output -------------------------------------------------------------------------------
 
     async def check_sentences(self, sentences: list[str], report: Report, offset: int = 0) -> list[str]:
-        """The sentences after the output policy; rewritten ones keep their trailing white space."""
+        """The sentences after the output and language policies; rewritten ones keep their trailing
+        white space. The report never repeats an unsafe original (it names the sentence by index)."""
         texts = [s.strip() for s in sentences]
         todo = [i for i, t in enumerate(texts) if t]
-        risks = await self.service.classify([texts[i] for i in todo]) if todo else []
-        unsafe = [i for i, r in zip(todo, risks) if r.unsafe]
+        verdicts = dict(zip(todo, await self.checks.verdicts([texts[i] for i in todo]))) if todo else {}
+        unsafe = [i for i, v in verdicts.items() if v.unsafe]
+        unjudged = [i for i, v in verdicts.items() if not v.judged]
         report.output["sentences"] = offset + len(sentences)
+        out = report.output
+        if unjudged and self.settings.language_policy != "pass":
+            out["not_judged"] = out.get("not_judged", []) + [
+                {"sentence": offset + i, "language": verdicts[i].language} for i in unjudged]
+            if self.settings.language_policy == "block":
+                out["action"] = "blocked"
+                out["changed"] += [{"sentence": offset + i, "decision": "blocked", "reason": "not judged",
+                                    "language": verdicts[i].language} for i in unjudged]
+                return [self.settings.block_message]
         policy = self.settings.output_policy
         if not unsafe or policy == "pass":
             if unsafe:
-                report.output["action"] = "passed"
-                report.output["changed"] += [{"sentence": offset + i, "unsafe": True, "decision": "passed",
-                                              "original": texts[i]} for i in unsafe]
-            elif report.output["action"] == "none":
-                report.output["action"] = "checked"
+                out["action"] = "passed"
+                out["changed"] += [{"sentence": offset + i, "unsafe": True, "decision": "passed",
+                                    "unsafe_score": verdicts[i].unsafe_score} for i in unsafe]
+            elif out["action"] == "none":
+                out["action"] = "flagged" if unjudged and self.settings.language_policy == "flag" else "checked"
             return sentences
         if policy == "block":
-            report.output["action"] = "blocked"
-            report.output["changed"] += [{"sentence": offset + i, "decision": "blocked", "original": texts[i]}
-                                         for i in unsafe]
+            out["action"] = "blocked"
+            out["changed"] += [{"sentence": offset + i, "decision": "blocked",
+                                "unsafe_score": verdicts[i].unsafe_score} for i in unsafe]
             return [self.settings.block_message]
         results = [to_dict(r) for r in await self.service.rewrite([texts[i] for i in unsafe])]
-        out = list(sentences)
+        checked = list(sentences)
         for i, result in zip(unsafe, results):
             tail = sentences[i][len(sentences[i].rstrip()):]
-            out[i] = result["output"] + (tail or " ")
-            report.output["changed"].append({"sentence": offset + i, "decision": result["decision"],
-                                             "original": texts[i], "rewritten": result["output"]})
-        report.output["action"] = "rewritten"
-        return out
+            checked[i] = result["output"] + (tail or " ")
+            out["changed"].append({"sentence": offset + i, "decision": result["decision"],
+                                   "unsafe_score": verdicts[i].unsafe_score, "rewritten": result["output"]})
+        out["action"] = "rewritten"
+        return checked
 
     # --- generation ---------------------------------------------------------------------------
 
@@ -192,15 +187,26 @@ class Guard:
             raise ServeError(503, f"upstream {self.settings.upstream_url} unreachable: {exc}", "upstream_unavailable",
                              code="upstream_unavailable") from None
         if response.status_code >= 400:
-            raise ServeError(502, f"upstream answered {response.status_code}: {response.text[:500]}", "upstream_error",
-                             code="upstream_error")
+            raise upstream_error(response.status_code, response.text)
         return response
 
-    async def _generate(self, request: ChatRequest, messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServeError(502, f"body: upstream {self.settings.upstream_url} replied with invalid JSON ({exc})",
+                             "upstream_error", param="body", code="upstream_error") from None
+
+    async def _generate(self, request: ChatRequest, messages: list[dict[str, Any]], report: Report
+                        ) -> tuple[str, dict[str, Any]]:
         """The answer text and the upstream's response body (a synthesised one for local chat)."""
         if self.client is not None:
             response = await self._upstream("POST", "chat/completions", self._upstream_body(request, messages, False))
-            body = response.json()
+            body, removed, replaced = clean_reply(self._json(response), f"upstream {self.settings.upstream_url}")
+            if removed:
+                report.output["removed"] = removed  # e.g. logprobs: they would repeat the unchecked tokens
+            if replaced:
+                report.output["replaced_surrogates"] = replaced
             return message_text(body["choices"][0]["message"].get("content")), body
         plain = [{"role": m["role"], "content": message_text(m.get("content"))} for m in messages]
         answer = await self.service.chat(plain, self._max_tokens(request), request.temperature or 0.0)
@@ -220,18 +226,15 @@ class Guard:
         try:
             async with self.client.stream("POST", "chat/completions", json=body) as response:
                 if response.status_code >= 400:
-                    text = (await response.aread()).decode("utf-8", "replace")
-                    raise ServeError(502, f"upstream answered {response.status_code}: {text[:500]}", "upstream_error")
+                    raise upstream_error(response.status_code, (await response.aread()).decode("utf-8", "replace"))
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
-                    for choice in json.loads(data).get("choices", []):
-                        piece = (choice.get("delta") or {}).get("content")
-                        if piece:
-                            yield piece
+                    for piece in stream_pieces(data):
+                        yield piece
         except httpx.TimeoutException:
             raise ServeError(504, "upstream timed out while streaming", "upstream_timeout") from None
         except httpx.HTTPError as exc:
@@ -252,8 +255,9 @@ class Guard:
         report = Report()
         messages = await self.check_input(request, report)
         if messages is None:
+            self.decided(report)
             return self._refusal(request, report), report
-        _, body = await self._generate(request, messages)
+        _, body = await self._generate(request, messages, report)
         sentences = 0
         for choice in body.get("choices", []):  # every choice when the request asked for n > 1
             message = choice.get("message") or {}
@@ -267,6 +271,7 @@ class Guard:
             if any(c["decision"] == "blocked" for c in report.output["changed"][before:]):
                 choice["finish_reason"] = "content_filter"
         body["srllm"] = report.to_dict()
+        self.decided(report)
         return body, report
 
     async def _checked_sentences(self, request: ChatRequest, messages: list[dict[str, Any]], report: Report
@@ -314,5 +319,26 @@ class Guard:
                 error = exc if isinstance(exc, ServeError) else ServeError(500, f"{type(exc).__name__}: {exc}")
                 yield f"data: {json.dumps(error.body())}\n\n"
                 finish = "error"
+        self.decided(report)
         yield chunk({}, finish, {"srllm": report.to_dict()})
         yield "data: [DONE]\n\n"
+
+
+def upstream_error(status: int, text: str) -> ServeError:
+    """An upstream error answer: a 4xx about the request is the client's (400), anything else 502."""
+    if status in (400, 404, 413, 422):
+        return ServeError(400, f"body: the upstream rejected the request ({status}): {text[:500]}",
+                          "invalid_request_error", param="body", code="upstream_rejected")
+    return ServeError(502, f"upstream answered {status}: {text[:500]}", "upstream_error", code="upstream_error")
+
+
+def stream_pieces(data: str) -> list[str]:
+    """The content pieces of one streamed chunk (lone surrogates replaced); 502 for a bad chunk."""
+    try:
+        chunk = json.loads(data)
+        choices = chunk.get("choices") or []
+        pieces = [(c.get("delta") or {}).get("content") for c in choices]
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ServeError(502, f"upstream streamed an invalid chunk ({type(exc).__name__}): {data[:200]}",
+                         "upstream_error", param="choices", code="upstream_error") from None
+    return [clean_text(p)[0] for p in pieces if isinstance(p, str) and p]

@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 
 from srllm.classify.lexical import WORD, LexicalScorer
 from srllm.classify.report import RiskReport, Span
+from srllm.language import mark
 from srllm.rewrite.result import FELL_BACK, KEPT, REWRITTEN
 from srllm.serve.engine import LocalChat, RewriteOutcome
 
@@ -43,7 +44,9 @@ class LiteEngine:
     # --- classify -----------------------------------------------------------------------------
 
     def classify(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
-        return self._scorer.classify(texts, explain)
+        reports = self._scorer.classify(texts, explain)
+        mark(reports)  # language, and judged=False for text the English lexicons cannot read
+        return reports
 
     # --- rewrite ------------------------------------------------------------------------------
 
@@ -51,13 +54,14 @@ class LiteEngine:
         started = time.perf_counter()
         before = self.classify(texts, explain=True)
         classified = time.perf_counter()
-        masked = [mask(r.text, [s for s in r.spans if s.head != "bias"]) if r.unsafe else r.text for r in before]
-        todo = [i for i, r in enumerate(before) if r.unsafe]
+        todo = [i for i, r in enumerate(before) if r.unsafe and r.judged]  # not judged: left as it is
+        masked = [mask(r.text, [s for s in r.spans if s.head != "bias"]) if i in todo else r.text
+                  for i, r in enumerate(before)]
         after = dict(zip(todo, self.classify([masked[i] for i in todo]))) if todo else {}
         done = time.perf_counter()
         outcomes = []
         for i, report in enumerate(before):
-            if not report.unsafe:
+            if i not in after:
                 output, decision, risk_after = report.text, KEPT, None
             else:
                 risk_after = after[i]

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -138,18 +139,23 @@ def free_port() -> int:
 class SpawnedServer:
     """`srllm serve` in a child process on a free loopback port, stopped on exit."""
 
-    def __init__(self, engine: str = "lite", extra_args: list[str] | None = None, ready_timeout_s: float = 180.0):
+    def __init__(self, engine: str = "lite", extra_args: list[str] | None = None, ready_timeout_s: float = 600.0,
+                 log_path: Path | None = None, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-m", "srllm.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                      "--engine", engine, "--log-level", "warning", *(extra_args or [])]
         self.ready_timeout_s = ready_timeout_s
+        self.log_path, self.env = log_path, env or {}
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
 
     def __enter__(self) -> SpawnedServer:
         import httpx
 
-        self.process = subprocess.Popen(self.args, env={**os.environ})
+        self._log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115
+        self.process = subprocess.Popen(self.args, env={**os.environ, **self.env}, stdout=self._log,
+                                        stderr=subprocess.STDOUT if self._log else None)
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -164,12 +170,21 @@ class SpawnedServer:
         raise TimeoutError(f"server not ready within {self.ready_timeout_s}s")
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU seconds the server process has used so far (Linux), else None."""
+        """User + system CPU seconds the server and its model worker processes have used so far
+        (Linux), else None."""
         if self.process is None:
             return None
+        total, todo, seen = 0, [self.process.pid], set()
         try:
-            fields = open(f"/proc/{self.process.pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            while todo:
+                pid = todo.pop()
+                seen.add(pid)
+                fields = open(f"/proc/{pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                        todo += [int(c) for c in f.read().split() if int(c) not in seen]
+            return total / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             return None
 
@@ -181,6 +196,8 @@ class SpawnedServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._log is not None:
+            self._log.close()
 
 
 def format_table(results: list[ScenarioResult]) -> str:
@@ -206,3 +223,15 @@ def machine() -> dict[str, Any]:
 def report(results: list[ScenarioResult], **context: Any) -> dict[str, Any]:
     return {**context, "machine": machine(), "scenarios": [asdict(r) for r in results],
             "total_errors": sum(r.errors for r in results)}
+
+
+def rewrite_batch(url: str, n: int, token: str | None = None, timeout_s: float = 900.0) -> dict[str, Any]:
+    """One /v1/rewrite request with `n` texts (unsafe and benign in turn): its status and seconds."""
+    import httpx
+
+    check_loopback(url)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    texts = [TEXTS[i % len(TEXTS)] for i in range(n)]
+    started = time.perf_counter()
+    r = httpx.post(url + "/v1/rewrite", json={"texts": texts}, headers=headers, timeout=timeout_s, trust_env=False)
+    return {"texts": n, "status": r.status_code, "seconds": round(time.perf_counter() - started, 2)}

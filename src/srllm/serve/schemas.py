@@ -44,6 +44,9 @@ class RiskReportOut(BaseModel):
     unsafe: bool
     spans: list[SpanOut] = []
     annotation: str
+    language: str | None = Field(None, description="the text's language (ISO 639), when it has letters")
+    judged: bool = Field(True, description="false: the English models cannot read this text, and the scores "
+                                           "say nothing about it (never read it as benign)")
 
 
 class RewriteResultOut(BaseModel):
@@ -76,7 +79,10 @@ class RewriteResponse(BaseModel):
 
 
 class ModerationResult(BaseModel):
-    flagged: bool = Field(description="the unsafe head's decision")
+    flagged: bool = Field(description="the unsafe head's decision; for a text that cannot be judged, true unless "
+                                      "the language policy is pass")
+    judged: bool = Field(True, description="false: the English models cannot read this text")
+    language: str | None = None
     categories: dict[str, bool] = Field(description="per category: is the predicted level a risk")
     category_scores: dict[str, float] = Field(description="per category: probability of a risky level")
     report: RiskReportOut

@@ -12,7 +12,9 @@ from typing import Any
 from srllm.classify.report import RiskReport
 from srllm.serve.batching import MicroBatcher, QueueFullError
 from srllm.serve.engine import Engine, EngineUnavailableError
+from srllm.serve.metrics import Metrics
 from srllm.serve.settings import ServeSettings
+from srllm.serve.workers import WorkerPool, cpu_count
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +33,34 @@ class ServeError(Exception):
 
 
 class Service:
-    """Engine calls through micro-batchers (classify, rewrite) on one model thread, and chat
-    generation on its own thread, each bounded by the request timeout."""
+    """Engine calls through micro-batchers: classify batches on `workers` model processes, rewrite
+    batches on `rewrite_workers` (0: one thread of this process each, with the given engine object),
+    and local chat generation on its own thread, each bounded by the request timeout."""
 
-    def __init__(self, engine: Engine, settings: ServeSettings):
+    def __init__(self, engine: Engine, settings: ServeSettings, metrics: Metrics | None = None,
+                 in_process: bool = False):
         self.engine = engine
         self.settings = settings
-        self.model_thread = ThreadPoolExecutor(1, thread_name_prefix="srllm-model")
+        self.metrics = metrics or Metrics()
+        n, m = (0, 0) if in_process else (settings.workers, settings.rewrite_workers)
+        threads = max(1, cpu_count() // n) if n else None
+        if n == 0 and m == 0:  # one engine object: one model thread for both
+            # preload loads the classifier; the rewrite models load on the first rewrite
+            self.classify_pool = self.rewrite_pool = WorkerPool(engine, "classify", 0, settings.chat_model)
+        else:
+            self.classify_pool = WorkerPool(engine, "classify", n, settings.chat_model, threads)
+            self.rewrite_pool = WorkerPool(engine, "rewrite", m, settings.chat_model)
         self.chat_thread = ThreadPoolExecutor(1, thread_name_prefix="srllm-chat")
-        common = dict(executor=self.model_thread, max_batch=settings.batch_size,
-                      max_wait_s=settings.batch_wait_ms / 1000, max_queue=settings.max_queue)
-        self.classifier = MicroBatcher(self._classify_batch, name="classify", **common)
-        self.rewriter = MicroBatcher(self._rewrite_batch, name="rewrite", **common)
+        common = dict(max_batch=settings.batch_size, max_wait_s=settings.batch_wait_ms / 1000,
+                      max_queue=settings.max_queue)
+        self.classifier = MicroBatcher(self._classify_batch, name="classify", slots=self.classify_pool.slots,
+                                       on_batch=self.metrics.batch_observer("classify"), **common)
+        self.rewriter = MicroBatcher(self._rewrite_batch, name="rewrite", slots=self.rewrite_pool.slots,
+                                     on_batch=self.metrics.batch_observer("rewrite"), **common)
+        for batcher in (self.classifier, self.rewriter):
+            self.metrics.watch_queue(batcher.name, lambda b=batcher: b.queued)
         self.load_error: str | None = None
+        self._loaded = False
         self._load_task: asyncio.Task[None] | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -56,7 +73,9 @@ class Service:
 
     async def _load(self) -> None:
         try:
-            await asyncio.get_running_loop().run_in_executor(self.model_thread, self.engine.load)
+            pools = {id(p): p for p in (self.classify_pool, self.rewrite_pool)}.values()
+            await asyncio.gather(*(pool.load() for pool in pools))
+            self._loaded = True
             log.info("engine %s loaded", self.engine.name)
         except Exception as exc:  # reported by /readyz and by each request
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -65,27 +84,30 @@ class Service:
     async def stop(self) -> None:
         await self.classifier.stop()
         await self.rewriter.stop()
-        self.model_thread.shutdown(wait=False, cancel_futures=True)
+        self.classify_pool.shutdown()
+        self.rewrite_pool.shutdown()
         self.chat_thread.shutdown(wait=False, cancel_futures=True)
 
     @property
     def ready(self) -> bool:
-        return self.engine.loaded
+        return self._loaded or self.engine.loaded
 
     # --- engine calls -------------------------------------------------------------------------
 
-    def _classify_batch(self, key: Hashable, texts: list[str]) -> list[RiskReport]:
+    async def _classify_batch(self, key: Hashable, texts: list[str]) -> list[RiskReport]:
         _, explain = key  # type: ignore[misc]
-        return self.engine.classify(texts, explain=explain)
+        return await self.classify_pool.call("classify", texts, explain)
 
-    def _rewrite_batch(self, key: Hashable, texts: list[str]) -> list[Any]:
-        return self.engine.rewrite(texts)
+    async def _rewrite_batch(self, key: Hashable, texts: list[str]) -> list[Any]:
+        return await self.rewrite_pool.call("rewrite", texts)
 
     async def classify(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
-        return await self._call(self.classifier, ("classify", explain), texts)
+        return await self._call(self.classifier, ("classify", explain), texts, self.settings.request_timeout_s)
 
     async def rewrite(self, texts: Sequence[str]) -> list[Any]:
-        return await self._call(self.rewriter, ("rewrite",), texts)
+        """Rewrites, with a time limit of request_timeout_s or rewrite_timeout_per_text_s a text, the larger."""
+        limit = max(self.settings.request_timeout_s, len(texts) * self.settings.rewrite_timeout_per_text_s)
+        return await self._call(self.rewriter, ("rewrite",), texts, limit)
 
     async def chat(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float) -> str:
         loop = asyncio.get_running_loop()
@@ -93,8 +115,9 @@ class Service:
         try:
             return await asyncio.wait_for(work, self.settings.upstream_timeout_s)
         except asyncio.TimeoutError:
-            raise ServeError(408, f"local chat generation took longer than {self.settings.upstream_timeout_s}s",
-                             "timeout", code="timeout") from None
+            raise ServeError(408, f"messages: local chat generation took longer than "
+                             f"{self.settings.upstream_timeout_s}s (setting upstream_timeout_s)", "timeout",
+                             param="messages", code="timeout") from None
         except EngineUnavailableError as exc:
             raise ServeError(503, str(exc), "engine_unavailable", code="engine_unavailable") from None
 
@@ -138,15 +161,18 @@ class Service:
         finally:
             wanted = False
 
-    async def _call(self, batcher: MicroBatcher, key: Hashable, texts: Sequence[str]) -> list[Any]:
+    async def _call(self, batcher: MicroBatcher, key: Hashable, texts: Sequence[str], limit: float) -> list[Any]:
         if self.load_error is not None:
             raise ServeError(503, f"engine {self.engine.name!r} failed to load: {self.load_error}",
                              "engine_unavailable", code="engine_unavailable")
         try:
-            return await asyncio.wait_for(batcher.submit(key, texts), self.settings.request_timeout_s)
+            results = await asyncio.wait_for(batcher.submit(key, texts), limit)
+            self._loaded = self._loaded or not self.settings.preload  # lazy loading: the first answer loaded it
+            return results
         except asyncio.TimeoutError:
-            raise ServeError(408, f"{batcher.name} did not finish within {self.settings.request_timeout_s}s",
-                             "timeout", code="timeout") from None
+            raise ServeError(408, f"texts: {batcher.name} did not finish within {limit:g}s (settings "
+                             "request_timeout_s, rewrite_timeout_per_text_s)", "timeout", param="texts",
+                             code="timeout") from None
         except QueueFullError as exc:
             raise ServeError(503, f"server busy: {exc}; retry later", "overloaded", code="overloaded",
                              headers={"Retry-After": "1"}) from None

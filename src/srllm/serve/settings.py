@@ -13,6 +13,7 @@ ENV_PREFIX = "SRLLM_SERVE_"
 ENGINES = ("default", "lite")
 INPUT_POLICIES = ("block", "rewrite", "pass")
 OUTPUT_POLICIES = ("rewrite", "block", "pass")
+FLAG_POLICIES = ("block", "flag", "pass")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class ServeSettings:
     max_queue: int = 2048
     batch_size: int = 32
     batch_wait_ms: float = 5.0
+    #: model worker processes for classify batches (0: one thread of the server process)
+    workers: int = 1
+    #: model worker processes for rewrite batches (0: one thread of the server process)
+    rewrite_workers: int = 1
+    #: a rewrite request may take request_timeout_s or this many seconds per text, whichever is more
+    rewrite_timeout_per_text_s: float = 10.0
     #: preload the engine at start-up (readyz is 503 until it is loaded)
     preload: bool = True
     # --- the OpenAI-compatible guard
@@ -47,10 +54,15 @@ class ServeSettings:
     chat_max_tokens: int = 128
     input_policy: str = "rewrite"
     output_policy: str = "rewrite"
+    #: jailbreak / prompt-injection requests (srllm.serve.injection): block, flag (forward, report) or pass
+    injection_policy: str = "block"
+    #: text the English models cannot judge (srllm.language): block, flag (forward, report) or pass
+    language_policy: str = "flag"
     block_message: str = "I can't help with that request as written. Please rephrase it respectfully."
 
     def __post_init__(self) -> None:
-        choices = (("engine", ENGINES), ("input_policy", INPUT_POLICIES), ("output_policy", OUTPUT_POLICIES))
+        choices = (("engine", ENGINES), ("input_policy", INPUT_POLICIES), ("output_policy", OUTPUT_POLICIES),
+                   ("injection_policy", FLAG_POLICIES), ("language_policy", FLAG_POLICIES))
         for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: expected one of {list(allowed)}")
@@ -58,7 +70,10 @@ class ServeSettings:
                      "batch_size", "chat_max_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: must be a positive integer")
-        for name in ("request_timeout_s", "upstream_timeout_s"):
+        for name in ("workers", "rewrite_workers"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"serve setting {name}={getattr(self, name)!r}: must be 0 or more")
+        for name in ("request_timeout_s", "upstream_timeout_s", "rewrite_timeout_per_text_s"):
             if float(getattr(self, name)) <= 0:
                 raise ValueError(f"serve setting {name}={getattr(self, name)!r}: must be positive")
         if self.batch_wait_ms < 0:
