@@ -219,3 +219,13 @@ def test_the_real_parts_join_to_the_published_checksums(name: str):
             assert handle.read(4) == b"GGUF"
     else:
         assert (split.folder(root) / "config.json").is_file() and (split.folder(root) / "modules.json").is_file()
+
+
+def test_models_cli_lists_and_refuses_unknown_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from srllm.cli import main
+
+    assert main(["models", "list", "--cache-dir", str(tmp_path)]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in models.KNOWN_MODELS)
+    assert main(["models", "join", "smollm2-135m-instruct", "--cache-dir", str(tmp_path)]) == 2
+    assert "not split models: ['smollm2-135m-instruct']" in capsys.readouterr().err
