@@ -314,6 +314,27 @@ def write_gguf(
 
 #: Bump when `write_gguf` changes what it writes, so old cached GGUFs are not reused.
 GGUF_EXPORT_VERSION = 1
+#: llama.cpp file types `quantize_gguf` writes (llama_ftype values).
+QUANTIZED_TYPES = {"q8_0": 7}
+MERGED_GGUF_TYPES = ("f16", "f32", *QUANTIZED_TYPES)
+
+
+def quantize_gguf(src: str | os.PathLike[str], dest: str | os.PathLike[str], out_type: str = "q8_0",
+                  threads: int = 0) -> Path:
+    """Quantise the GGUF `src` into `dest` with llama.cpp (``llama_model_quantize``)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        raise ExportError(f"quantising to {out_type} needs llama-cpp-python: pip install 'srllm[gguf-runtime]'") from None
+    if out_type not in QUANTIZED_TYPES:
+        raise ExportError(f"out_type must be one of {list(QUANTIZED_TYPES)}, got {out_type!r}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = QUANTIZED_TYPES[out_type]
+    params.nthread = threads
+    status = llama_cpp.llama_model_quantize(str(src).encode(), str(dest).encode(), params)
+    if status != 0 or not Path(dest).is_file():
+        raise ExportError(f"llama.cpp could not quantise {src} to {out_type} (status {status})")
+    return Path(dest)
 
 
 def merged_gguf(
@@ -323,6 +344,9 @@ def merged_gguf(
     out_type: str = "f16",
 ) -> Path:
     """The GGUF of `adapter_dir` merged into its base model, built once into the cache.
+
+    `out_type` is f16 or f32 (`write_gguf`), or q8_0: the f16 file quantised by llama.cpp
+    (``llama_model_quantize``; needs llama-cpp-python), half the bytes to read per token.
 
     The cache key is the sha256 of the adapter weights and config, the base model name, `out_type`
     and `GGUF_EXPORT_VERSION`; the folder (GGUF + ``srllm_export.json``) is written beside its final
@@ -349,8 +373,15 @@ def merged_gguf(
             return gguf
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=root))
         try:
+            if out_type not in MERGED_GGUF_TYPES:
+                raise ExportError(f"out_type must be one of {list(MERGED_GGUF_TYPES)}, got {out_type!r}")
             merged = merge_adapter(adapter, tmp / "merged", base_model=base_model, cache_dir=cache_dir)
-            write_gguf(merged, tmp / gguf.name, out_type=out_type, cache_dir=cache_dir)
+            if out_type in QUANTIZED_TYPES:
+                write_gguf(merged, tmp / "model-f16.gguf", out_type="f16", cache_dir=cache_dir)
+                quantize_gguf(tmp / "model-f16.gguf", tmp / gguf.name, out_type)
+                (tmp / "model-f16.gguf").unlink()
+            else:
+                write_gguf(merged, tmp / gguf.name, out_type=out_type, cache_dir=cache_dir)
             record = _read_json(merged / EXPORT_FILE)
             record["gguf"] = {"file": gguf.name, "type": out_type, "sha256": sha256_file(tmp / gguf.name),
                               "export_version": GGUF_EXPORT_VERSION}

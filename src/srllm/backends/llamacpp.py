@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 log = logging.getLogger(__name__)
 
 DEFAULT_N_CTX = 2048
+DEFAULT_GGUF_TYPE = "f16"  # of an adapter's merged GGUF (q8_0: smaller, slightly different outputs)
 EXTRA_BUFFERS_ENV = "SRLLM_LLAMA_EXTRA_BUFFERS"
 _OPEN_LOCK = threading.Lock()
 
@@ -67,7 +69,7 @@ def open_llama(path: str | os.PathLike[str], n_ctx: int = DEFAULT_N_CTX, n_threa
     n_threads = n_threads or _cpu_threads()
     kwargs = {"n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads, "seed": seed, "verbose": False}
     if extra:
-        return Llama(str(path), **kwargs)
+        return _closing(Llama(str(path), **kwargs))
     default_params = low.llama_model_default_params
 
     def without_extra_buffers() -> Any:
@@ -78,22 +80,31 @@ def open_llama(path: str | os.PathLike[str], n_ctx: int = DEFAULT_N_CTX, n_threa
     with _OPEN_LOCK:  # Llama() takes its model parameters from this function; no argument sets the field
         low.llama_model_default_params = without_extra_buffers
         try:
-            return Llama(str(path), **kwargs)
+            return _closing(Llama(str(path), **kwargs))
         finally:
             low.llama_model_default_params = default_params
+
+
+def _closing(llm: Any) -> Any:
+    """Free the model before the interpreter tears down llama_cpp's module globals (else its
+    ``__del__`` raises at exit); the finalizer holds the model's exit stack, not the model."""
+    stack = getattr(llm, "_stack", None)
+    if stack is not None:
+        weakref.finalize(llm, stack.close)
+    return llm
 _PROBES = ("x", "Y 1")  # two texts that share no first token: their prompts' common prefix is the fixed part
 
 
 def gguf_path(model: str | None = None, adapter: str | os.PathLike[str] | None = None,
-              cache_dir: str | os.PathLike[str] | None = None) -> Path:
+              cache_dir: str | os.PathLike[str] | None = None, gguf_type: str = DEFAULT_GGUF_TYPE) -> Path:
     """The GGUF file for `model` (a known GGUF model or a local .gguf) or for `adapter` merged
-    into its base (built once into the cache)."""
+    into its base (built once into the cache, as `gguf_type`)."""
     from srllm.models import DEFAULT_GENERATOR, ModelError, resolve
 
     if adapter is not None:
         from srllm.export import merged_gguf
 
-        return merged_gguf(adapter, cache_dir=cache_dir, base_model=model)
+        return merged_gguf(adapter, cache_dir=cache_dir, base_model=model, out_type=gguf_type)
     spec = resolve(model or DEFAULT_GENERATOR, cache_dir, kind="causal-lm")
     if not spec.is_gguf:
         raise ModelError(f"{spec.name!r} is not a GGUF model; the llama-cpp backend needs a .gguf file "
@@ -150,6 +161,7 @@ class LlamaCppRewriter:
         n_ctx: int = DEFAULT_N_CTX,
         seed: int = 0,
         extra_buffers: bool | None = None,
+        gguf_type: str = DEFAULT_GGUF_TYPE,
         **kwargs: Any,
     ) -> LlamaCppRewriter:
         """Load `model` (default: the adapter's GGUF, else smollm2-135m-instruct) in llama.cpp with
@@ -160,7 +172,7 @@ class LlamaCppRewriter:
         run = read_run_file(adapter) if adapter is not None else {}
         if format == "auto" and run.get("format"):
             format = run["format"]
-        path = gguf_path(model, adapter, cache_dir)
+        path = gguf_path(model, adapter, cache_dir, gguf_type)
         n_threads = threads or _cpu_threads()
         started = time.perf_counter()
         llm = open_llama(path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, extra_buffers=extra_buffers)
