@@ -29,6 +29,7 @@ import numpy as np
 
 from srllm.data.demographics import detect_demographics
 from srllm.rewrite.text import looks_like_reply
+from srllm.taxonomy import NO_TARGET
 
 RULES = ("benign", "similarity", "not_reply", "not_restating", "keeps_group", "keeps_topic", "length_ratio",
          "changed")
@@ -79,6 +80,11 @@ class Verdict:
         return asdict(self)
 
 
+def groups(text: str) -> set[str]:
+    """The demographic axes `text` names (none: the empty set)."""
+    return {g for g in detect_demographics(text) if g != NO_TARGET}
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
@@ -100,7 +106,7 @@ def content_stems(text: str, exclude: Sequence[str] = ()) -> set[str]:
     out = set()
     for word in words(text):
         lower = word.casefold()
-        if len(lower) < 3 or lower in stop or detect_demographics(lower):
+        if len(lower) < 3 or lower in stop or groups(lower):
             continue
         stem = _stem(lower)
         if stem not in excluded:
@@ -141,8 +147,7 @@ class Verifier:
     def _one(self, source: str, output: str, report: Any, similarity: float, flagged: Sequence[str]) -> Verdict:
         cfg = self.config
         n_in, n_out = max(1, len(words(source))), len(words(output))
-        groups_in = set(detect_demographics(source))
-        groups_out = set(detect_demographics(output))
+        groups_in, groups_out = groups(source), groups(output)
         topic = content_stems(source, flagged)
         kept_topic = topic & content_stems(output)
         overlap = len(kept_topic) / len(topic) if topic else 1.0
