@@ -237,7 +237,7 @@ class Job:
         flagged = [r.get("biased_words") or [] for r in rows]
         clock = time.perf_counter()
         greedy = self.rewriter.rewrite(texts)
-        used = int(self.rewriter.last_stats.get("generated_tokens", 0))
+        used = int(getattr(self.rewriter, "last_stats", {}).get("generated_tokens", 0))
         verdicts = self.verifier.verify(texts, greedy, flagged)
         attempts: list[list[tuple[str, Verdict, int | None]]] = [[(g, v, None)] for g, v in zip(greedy, verdicts)]
         failing = [i for i, v in enumerate(verdicts) if not v.kept]
@@ -246,7 +246,7 @@ class Job:
                 seed = cfg.seed + int(_order_key(cfg.seed, rows[i]["id"])[:6], 16)
                 options = self.rewriter.candidates([texts[i]], n=cfg.retries, temperature=cfg.temperature,
                                                    top_p=0.95, seed=seed)[0]
-                used += int(self.rewriter.last_stats.get("generated_tokens", 0))
+                used += int(getattr(self.rewriter, "last_stats", {}).get("generated_tokens", 0))
                 for k, (option, verdict) in enumerate(zip(options, self.verifier.verify([texts[i]] * len(options),
                                                                                     options, [flagged[i]] * len(options)))):
                     attempts[i].append((option, verdict, seed + k))
