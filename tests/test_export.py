@@ -179,3 +179,20 @@ def test_gguf_refuses_what_it_cannot_convert(tmp_path: Path):
         write_gguf(tmp_path, tmp_path / "m.gguf")
     with pytest.raises(ExportError, match="out_type"):
         write_gguf(tmp_path, tmp_path / "m.gguf", out_type="q4_0")
+
+
+@needs_smollm2
+def test_merged_gguf_is_built_once_into_the_cache(exported):
+    from srllm.export import ExportError, merged_gguf
+
+    path = merged_gguf(exported["adapter"], cache_dir=exported["cache"])
+    assert path.name == "model-f16.gguf" and path.parent.parent == exported["cache"] / "merged"
+    assert path.read_bytes()[:4] == b"GGUF"
+    record = json.loads((path.parent / "srllm_export.json").read_text())
+    assert record["gguf"]["type"] == "f16" and len(record["gguf"]["sha256"]) == 64
+    assert not (path.parent / "merged").exists()  # only the GGUF is kept
+    mtime = path.stat().st_mtime_ns
+    assert merged_gguf(exported["adapter"], cache_dir=exported["cache"]).stat().st_mtime_ns == mtime
+    with pytest.raises(ExportError, match="out_type must be one of"):
+        merged_gguf(exported["adapter"], cache_dir=exported["cache"], out_type="q3")
+    assert sorted(p.name for p in path.parent.parent.iterdir() if not p.name.endswith(".lock")) == [path.parent.name]

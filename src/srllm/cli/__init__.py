@@ -13,9 +13,11 @@ from srllm import __version__
 from srllm.cli.base import Command, CommandError, missing_extra
 from srllm.cli.classify import Classify
 from srllm.cli.data import DATA_COMMANDS
+from srllm.cli.distill import DISTILL_COMMANDS
 from srllm.cli.eval import EVAL_COMMANDS, HUMANEVAL_COMMANDS
 from srllm.cli.export import EXPORT_COMMANDS
 from srllm.cli.fuzz import FUZZ_COMMANDS
+from srllm.cli.models import MODELS_COMMANDS
 from srllm.cli.rewrite import REWRITE_COMMANDS
 from srllm.cli.serve import SERVE_COMMANDS
 from srllm.cli.train import TRAIN_COMMANDS
@@ -27,6 +29,8 @@ GROUPS: list[tuple[str | None, str, list[type[Command]]]] = [
     ("eval", "evaluate rewriters and models", EVAL_COMMANDS),
     ("humaneval", "human evaluation: blind annotation sheets and their scores", HUMANEVAL_COMMANDS),
     ("fuzz", "malformed input through the commands (bounded, local)", FUZZ_COMMANDS),
+    ("distill", "teacher -> verified rewrite pairs", DISTILL_COMMANDS),
+    ("models", "list the known models; join the ones split over several wheels", MODELS_COMMANDS),
     (None, "", [*REWRITE_COMMANDS, Classify, *EXPORT_COMMANDS, *SERVE_COMMANDS]),
 ]
 

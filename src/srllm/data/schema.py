@@ -25,7 +25,7 @@ from srllm.taxonomy import (
     annotate,
 )
 
-Provenance = Literal["public", "synthetic"]
+Provenance = Literal["public", "synthetic", "generated"]
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 ALLOWED_DEMOGRAPHICS = (*DEMOGRAPHICS, NO_TARGET)
