@@ -124,8 +124,30 @@ def _transformers(quantize: str | None) -> BackendLoader:
     return load
 
 
+def _llama_cpp(spec: TierSpec, options: dict[str, Any]) -> Any:
+    """A GGUF model in llama.cpp (`srllm.backends.llamacpp`): the 1.5B teacher, or an adapter's merged GGUF."""
+    from srllm.backends import require_llama_cpp
+    from srllm.generate import FEW_SHOT
+
+    require_llama_cpp()  # a one-line hint naming the extra when llama-cpp-python is missing
+    from srllm.backends.llamacpp import LlamaCppRewriter
+
+    shared = options.setdefault("shared", {})
+    adapter = _adapter(spec)
+    key = ("llama-cpp", spec.model, adapter, str(options.get("cache_dir")))
+    few_shot = FEW_SHOT if spec.few_shot else None
+    settings = {"max_new_tokens": options["max_new_tokens"], "name": spec.name}
+    if key in shared:
+        return shared[key].with_few_shot(few_shot, **settings)
+    rewriter = LlamaCppRewriter.load(spec.model, adapter=adapter, few_shot=few_shot, cache_dir=options.get("cache_dir"),
+                                     threads=options.get("threads"), **settings)
+    shared[key] = rewriter
+    return rewriter
+
+
 register_backend("transformers", _transformers(None))
 register_backend("transformers-int8", _transformers("int8"))
+register_backend("llama-cpp", _llama_cpp)
 
 
 # --- tiers ---------------------------------------------------------------------------------------
