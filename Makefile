@@ -80,7 +80,8 @@ eval-rewriter: setup
 CLASSIFIER_RUN ?= runs/classifier
 CLASSIFIER_EVAL ?= runs/eval/classifier
 classifier: corpus
-	$(BIN)/srllm train classifier --config configs/classifier.yaml --threads 1 --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --output_dir $(CLASSIFIER_RUN)
+	$(BIN)/srllm train classifier --config configs/classifier.yaml --threads 2 --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --output_dir $(CLASSIFIER_RUN)-leg1
+	$(BIN)/srllm train classifier --config configs/classifier-leg2.yaml --threads 2 --train_file $(OUT)/train.jsonl --dev_file $(OUT)/dev.jsonl --init_from $(CLASSIFIER_RUN)-leg1 --output_dir $(CLASSIFIER_RUN)
 	$(MAKE) eval-classifier
 	$(BIN)/srllm train ship-classifier $(CLASSIFIER_RUN) --dest src/srllm/assets/classifier-minilm --eval $(CLASSIFIER_EVAL)/classifier_eval.json
 
