@@ -137,12 +137,11 @@ def test_invalid_file_raises(tmp_path):
 
 
 def test_empty_file(tmp_path):
+    """An empty CMD file is refused with a clear message (issue 12: empty files are not valid)."""
     data = tmp_path / "empty.jsonl"
     data.write_text("", encoding="utf-8")
-    result = run_stats(data, tmp_path / "out")
-    assert result.stats["rows"] == 0
-    assert result.stats["length"]["text"]["chars"]["mean"] is None
-    assert result.paths["png"].is_file()
+    with pytest.raises(DataFileError, match="empty file; expected at least one row"):
+        run_stats(data, tmp_path / "out")
 
 
 def test_cli_stats(tmp_path, capsys):
