@@ -187,4 +187,4 @@ def test_shipped_classifier_loads_and_scores():
     clf = load_classifier()
     reports = clf.predict(["Have a lovely day.", "Those people are all thieves and should be thrown out."], explain=True)
     assert len(reports) == 2 and all(0 <= r.unsafe_score <= 1 for r in reports)
-    assert set(clf.config.thresholds) == {"bias", "unsafe"} and set(clf.config.temperatures) == set(HEADS)
+    assert set(clf.config.thresholds) == {"bias", "unsafe", "span"} and set(clf.config.temperatures) == set(HEADS)

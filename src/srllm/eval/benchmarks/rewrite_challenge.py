@@ -35,14 +35,14 @@ class ChallengeOptions(Options):
 def _outputs(ctx: Context, texts: list[str]) -> tuple[list[str], list[bool], str]:
     """The intervention's outputs, whether each fell back, and how that was known."""
     from srllm.rewrite.result import FELL_BACK
-    from srllm.rewrite.text import MASK, WITHHELD
+    from srllm.rewrite.text import MASK
 
     detailed = getattr(ctx.intervention, "results", None)
     if callable(detailed):
         results = list(detailed(texts))
         return [r.output for r in results], [r.decision == FELL_BACK for r in results], "decision"
     outputs = list(ctx.intervention(texts))
-    return outputs, [MASK in o or WITHHELD in o for o in outputs], "markers"
+    return outputs, [MASK in o for o in outputs], "markers"
 
 
 def _scorer_name(scorer: Any) -> str:
