@@ -65,6 +65,12 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     )
 
 
+def group_mentions(text: str) -> list[tuple[str, int, int]]:
+    """(axis, start, end) of every demographic term in `text`, in text order."""
+    found = [(axis, m.start(), m.end()) for axis, pattern in _patterns() for m in pattern.finditer(text)]
+    return sorted(found, key=lambda x: (x[1], x[2]))
+
+
 def detect_demographics(text: str) -> list[str]:
     """The demographic axes whose terms occur in `text`, in taxonomy order, or [NO_TARGET]."""
     found = [axis for axis, pattern in _patterns() if pattern.search(text)]

@@ -29,10 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 from srllm.classify.report import RiskReport, Span
-from srllm.data.demographics import DEMOGRAPHIC_TERMS, term_pattern
+from srllm.data.demographics import DEMOGRAPHIC_TERMS, group_mentions
 from srllm.rewrite.text import looks_like_reply
 
 RULES: tuple[str, ...] = ("empty", "reply", "unsafe", "similarity", "length", "target", "group_bias")
@@ -68,18 +67,6 @@ class Verdict:
     ok: bool
     reasons: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
-
-
-@cache
-def _axis_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((axis, re.compile("|".join(term_pattern(t) for t in terms), re.IGNORECASE))
-                 for axis, terms in DEMOGRAPHIC_TERMS.items())
-
-
-def group_mentions(text: str) -> list[tuple[str, int, int]]:
-    """(axis, start, end) of every demographic term in `text`, in order."""
-    found = [(axis, m.start(), m.end()) for axis, pattern in _axis_patterns() for m in pattern.finditer(text)]
-    return sorted(found, key=lambda x: (x[1], x[2]))
 
 
 def named_groups(text: str, slurs: Sequence[Span] = ()) -> list[str]:
