@@ -20,6 +20,8 @@ class BuildWithCommit(build_py):
         except (OSError, subprocess.CalledProcessError):
             return
         target = Path(self.build_lib) / "srllm" / "BUILD_COMMIT"
+        if not target.parent.is_dir():  # an editable install builds no package folder; git answers there
+            return
         target.write_text(f"{commit}{' dirty' if dirty else ''}\n", encoding="utf-8")
 
 
