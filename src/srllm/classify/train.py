@@ -68,6 +68,7 @@ class ClassifierTrainConfig:
     init_from: str | None = None
     span_loss_weight: float = 1.0
     source_weighting: str = "sqrt"
+    counterfactual_copies: int = 0  # per training row naming a group (srllm.classify.counterfactual)
     seed: int = 13
     threads: int | None = None
     export_onnx: bool = True
@@ -191,6 +192,12 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     levels = head_levels(HEADS)
     train_records = stratified_sample(read_records(config.train_file), config.max_train_examples, config.seed,
                                       config.source_weighting)
+    if config.counterfactual_copies:
+        from srllm.classify.counterfactual import counterfactual_copies
+
+        extra = counterfactual_copies(train_records, config.counterfactual_copies, config.seed)
+        log.info("counterfactual augmentation: %d copies of rows naming a group", len(extra))
+        train_records += extra
     dev_records = stratified_sample(read_records(config.dev_file), config.max_dev_examples, config.seed,
                                     config.source_weighting)
     encoder, tokenizer = load_encoder(config.encoder)
