@@ -80,3 +80,11 @@ def test_copies_keep_labels_and_validate() -> None:
         assert copy.id.startswith(parent.id + "#cf") and copy.text != parent.text
         CMDRecord.model_validate(copy.model_dump())  # spans, words, demographics and rule still hold
     assert counterfactual_copies(rows, 2, seed=5) == copies  # seeded
+
+
+def test_benign_rows_can_get_more_copies() -> None:
+    rows = [_record("Muslims are filthy animals.", True, [(12, 26)]),
+            _record("My Jewish neighbours invited us for dinner.", False)]
+    copies = counterfactual_copies(rows, 1, seed=2, benign_copies=3)
+    assert sum(c.parent_id == rows[0].id for c in copies) == 1
+    assert sum(c.parent_id == rows[1].id for c in copies) == 3

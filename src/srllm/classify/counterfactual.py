@@ -131,16 +131,26 @@ def swap_groups(text: str, spans: Sequence[tuple[int, int]], rng: random.Random
     return "".join(pieces), new_spans, removed, added
 
 
-def counterfactual_copies(records: Sequence[Any], copies: int, seed: int) -> list[Any]:
-    """Up to `copies` counterfactual copies of every record that names a swappable group, with the
-    same labels; ids end in '#cf<k>' and `parent_id` names the original. Seeded."""
+def counterfactual_copies(records: Sequence[Any], copies: int, seed: int, benign_copies: int | None = None) -> list[Any]:
+    """Up to `copies` counterfactual copies of every record that names a swappable group (up to
+    `benign_copies` of a Benign one, default `copies`), with the same labels; ids end in '#cf<k>'
+    and `parent_id` names the original. Seeded.
+
+    More copies of the benign rows than of the unsafe ones also lowers how often a text naming a
+    group is unsafe in training, for every group alike: symmetric copies equalise the groups at the
+    corpus's rate for group mentions (about 60 % unsafe), so a neutral "I'm a Sikh person." would
+    still look half unsafe."""
     from srllm.data.spans import span_words
 
     rng = random.Random(seed)
     out = []
     for record in records:
         seen = {record.text}
-        for k in range(copies):
+        wanted = copies if benign_copies is None or record.annotation != "Benign" else benign_copies
+        made = 0
+        for _ in range(3 * wanted):  # a draw that repeats a text already made is drawn again
+            if made == wanted:
+                break
             swapped = swap_groups(record.text, list(record.biased_spans or []), rng)
             if swapped is None:
                 break
@@ -148,9 +158,10 @@ def counterfactual_copies(records: Sequence[Any], copies: int, seed: int) -> lis
             if text in seen:
                 continue
             seen.add(text)
+            made += 1
             target = [d for d in DEMOGRAPHICS if d in (set(record.target_demographic) - removed) | added]
             out.append(record.model_copy(update={
-                "id": f"{record.id}#cf{k + 1}", "text": text, "biased_spans": spans,
+                "id": f"{record.id}#cf{made}", "text": text, "biased_spans": spans,
                 "biased_words": span_words(text, spans) if spans else [],
                 "target_demographic": target or [NO_TARGET], "parent_id": record.id, "benign_variation": None}))
     return out
