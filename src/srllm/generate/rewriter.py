@@ -1,257 +1,23 @@
-"""Rewrite texts with a causal LM: zero-shot, few-shot, or with a trained LoRA adapter.
-
-`Rewriter` builds each prompt with the same functions the trainer uses (`prompts.sft_pair`), so a
-fine-tuned adapter sees at generation exactly the prompt it was trained on, tokenised the same way
-(``add_special_tokens=False``: the prompt strings carry their own special tokens). Decoding is
-greedy (``do_sample=False``, as in the paper), batched with left padding; only the new tokens are
-decoded, cut at the end of the turn (the tokenizer's EOS, ``<|im_end|>``, or Llama-2's ``</s>``)
-and stripped. The same inputs give the same outputs, one by one or in a batch. `Rewriter.candidates`
-samples a few seeded alternatives per text, for the safety pipeline's retries.
-
-Few-shot prompting puts `FEW_SHOT` demonstrations before the text as earlier conversation turns
-(`few_shot_prompt`).
+"""`Rewriter`: batched rewriting with a transformers causal LM (greedy, or seeded sampling).
 
 torch, transformers and peft are imported inside functions only.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from srllm.prompts import (
-    B_INST,
-    B_SYS,
-    BOS,
-    E_INST,
-    E_SYS,
-    EOS,
-    FORMATS,
-    _check_tags,
-    chat_messages,
-    default_format,
-    sft_pair,
-    user_message,
-)
+from srllm.generate.adapters import resolve_adapter
+from srllm.generate.cpu import _cpu_threads, quantize_int8
+from srllm.generate.prompting import _TextStop, cut_at_stop, few_shot_prompt, stop_strings
+from srllm.prompts import FORMATS, default_format
 from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 
-log = logging.getLogger(__name__)
-
-RUN_FILE = "srllm_run.json"  # written by srllm.train.sft beside (and inside) the adapter folder
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_MAX_NEW_TOKENS = 64
-
-
-@dataclass(frozen=True)
-class Demonstration:
-    """One few-shot example: a corpus TRAIN row and its benign variation, copied verbatim."""
-
-    id: str
-    kind: str
-    text: str
-    rewrite: str
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        return self.text, self.rewrite
-
-
-#: The few-shot safety prompt's demonstrations. The paper's own few-shot prompt (SR_LLM Appendix
-#: F.1) could not be retrieved offline, so this one is ours: three fixed pairs copied from the TRAIN
-#: split of the corpus (`srllm data build`, seed 13), one per kind of rewrite the corpus teaches:
-#: removing toxicity (ParaDetox), gender-neutral rewriting (Neutral Rewriter), and replacing a
-#: stereotype (the synthetic set). They are hard-coded so they can never come from a test split;
-#: `check_demonstrations` verifies that against an evaluation file at run time.
-FEW_SHOT_DEMONSTRATIONS: tuple[Demonstration, ...] = (
-    Demonstration(
-        id="paradetox:10017",
-        kind="toxic -> neutral",
-        text="who gives a shit if they 're drunk and high ?",
-        rewrite="who cares if they're drunk and high?",
-    ),
-    Demonstration(
-        id="neutral_rewriter:OpenSubtitles:101",
-        kind="gendered -> neutral",
-        text="That's what she wanted me to tell you",
-        rewrite="That's what they wanted me to tell you",
-    ),
-    Demonstration(
-        id="synthetic:stereotype:101",
-        kind="stereotype -> neutral",
-        text="The problem with twenty-somethings is that they're lazy.",
-        rewrite="There's no single story about twenty-somethings; work ethic differs from person to person.",
-    ),
-)
-#: The demonstrations as (text, rewrite) pairs, the form `Rewriter` takes.
-FEW_SHOT: tuple[tuple[str, str], ...] = tuple(d.pair for d in FEW_SHOT_DEMONSTRATIONS)
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def check_demonstrations(records: Sequence[Any], demonstrations: Sequence[Demonstration] = FEW_SHOT_DEMONSTRATIONS) -> None:
-    """Raise ValueError when a demonstration's id, text or rewrite occurs among `records` (CMD rows
-    of an evaluation split): a few-shot prompt must not show the model an item it is scored on."""
-    ids = {d.id: d for d in demonstrations}
-    texts = {_norm(t): d for d in demonstrations for t in (d.text, d.rewrite)}
-    for record in records:
-        hit = ids.get(record.id)
-        if hit is None:
-            for value in (record.text, getattr(record, "benign_variation", None)):
-                if value is not None and _norm(value) in texts:
-                    hit = texts[_norm(value)]
-                    break
-        if hit is not None:
-            raise ValueError(
-                f"few-shot demonstration {hit.id!r} occurs in the evaluation data (row {record.id!r}); "
-                "the demonstrations must come from the train split"
-            )
-
-
-# --- prompts -----------------------------------------------------------------------------------
-
-
-def few_shot_prompt(
-    tokenizer: Any,
-    text: str,
-    examples: Sequence[tuple[str, str]] = FEW_SHOT,
-    format: str = "chat",
-    system: str = SYSTEM_PROMPT,
-    instruction: str = INSTRUCTION,
-) -> str:
-    """The prompt for `text` with `examples` as earlier turns of the conversation.
-
-    chat: system, then a user/assistant turn per example (the user turn is the instruction and the
-    example text, exactly as for the text to rewrite), then the user turn with `text` and the
-    generation prompt, rendered by the model's chat template. llama2: Meta's multi-turn format
-    (``llama/generation.py``, ``chat_completion``): the system message folded into the first user
-    turn, each answered turn as ``<s>[INST] {user} [/INST] {answer} </s>``, and the last turn as
-    ``<s>[INST] {user} [/INST]``. Without examples this is ``sft_pair(...)[0]``, the training prompt.
-    """
-    if not examples:
-        return sft_pair(tokenizer, text, "", format, system, instruction)[0]
-    if format == "llama2":
-        _check_tags(text=text, system=system, instruction=instruction)
-        users = [user_message(t, instruction) for t, _ in examples] + [user_message(text, instruction)]
-        users[0] = B_SYS + system + E_SYS + users[0]
-        parts = []
-        for user, (example_text, answer) in zip(users, examples):
-            _check_tags(example=example_text, answer=answer)
-            parts.append(f"{BOS}{B_INST} {user.strip()} {E_INST} {answer.strip()} {EOS}")
-        parts.append(f"{BOS}{B_INST} {users[-1].strip()} {E_INST}")
-        return "".join(parts)
-    if format != "chat":
-        raise ValueError(f"format {format!r} is not one of {list(FORMATS)}")
-    if not getattr(tokenizer, "chat_template", None):
-        raise ValueError(
-            f"{getattr(tokenizer, 'name_or_path', 'this tokenizer')!r} has no chat template; use the 'llama2' format"
-        )
-
-    def messages(sys: str | None, instr: str) -> list[dict[str, str]]:
-        turns = [{"role": "system", "content": sys}] if sys is not None else []
-        for example_text, answer in examples:
-            turns += chat_messages(example_text, answer, None, instr)
-        return turns + chat_messages(text, None, None, instr)
-
-    kwargs = {"tokenize": False, "add_generation_prompt": True}
-    try:
-        return tokenizer.apply_chat_template(messages(system, instruction), **kwargs)
-    except Exception as exc:  # a template that rejects the system role: as render_with_chat_template
-        if "system" not in str(exc).lower():
-            raise
-        return tokenizer.apply_chat_template(messages(None, f"{system}\n\n{instruction}"), **kwargs)
-
-
-def stop_strings(tokenizer: Any, format: str) -> list[str]:
-    """The strings that end an answer: the EOS token, the chat end-of-turn markers the tokenizer
-    knows as special tokens, and in the llama2 format ``</s>`` and a new ``[INST]`` (plain text for
-    tokenizers whose EOS is not ``</s>``)."""
-    special = set(getattr(tokenizer, "all_special_tokens", ()))
-    stops = [getattr(tokenizer, "eos_token", None)]
-    stops += [s for s in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>") if s in special]
-    if format == "llama2":
-        stops += [EOS, B_INST]
-    return list(dict.fromkeys(s for s in stops if s))
-
-
-class _TextStop:
-    """A stopping criterion: a row is done once its last few new tokens contain one of `stops` as
-    text (a decode of a short tail per row and step, for stop strings that are not single tokens)."""
-
-    def __init__(self, tokenizer: Any, stops: Sequence[str], prompt_width: int):
-        self.tokenizer = tokenizer
-        self.stops = list(stops)
-        self.prompt_width = prompt_width
-        self.window = 2 + max(len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in self.stops)
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        tail = input_ids[:, max(self.prompt_width, input_ids.shape[1] - self.window) :]
-        texts = self.tokenizer.batch_decode(tail, skip_special_tokens=False)
-        return torch.tensor([any(s in t for s in self.stops) for t in texts], dtype=torch.bool,
-                            device=input_ids.device)
-
-
-def cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    """`text` up to the first stop string, stripped."""
-    end = len(text)
-    for stop in stops:
-        at = text.find(stop)
-        if at != -1:
-            end = min(end, at)
-    return text[:end].strip()
-
-
-# --- adapters ----------------------------------------------------------------------------------
-
-
-def read_run_file(adapter: str | os.PathLike[str]) -> dict[str, Any]:
-    """The trainer's `srllm_run.json` of an adapter folder (inside it, else beside it); {} when absent."""
-    folder = Path(adapter)
-    for candidate in (folder / RUN_FILE, folder.parent / RUN_FILE):
-        if candidate.is_file():
-            return json.loads(candidate.read_text(encoding="utf-8"))
-    return {}
-
-
-def _cpu_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-QUANTIZE = ("int8",)
-
-
-def quantize_int8(model: Any, quantize: str, device: str, merged: bool = True) -> Any:
-    """`model` with dynamic int8 Linear layers (``torch.ao.quantization.quantize_dynamic``), all but
-    the output projection (tied to the embeddings; quantising its 49k rows costs the most quality)."""
-    import torch
-
-    if quantize not in QUANTIZE:
-        raise ValueError(f"quantize {quantize!r} is not one of {list(QUANTIZE)}")
-    if device != "cpu":
-        raise ValueError(f"quantize={quantize!r} is a CPU backend; device is {device!r}")
-    if not merged:
-        raise ValueError("quantize needs the adapter merged into the weights (merge=True)")
-    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
-
-    output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    spec = {name: default_dynamic_qconfig for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and module is not output}
-    return quantize_dynamic(model, spec, dtype=torch.qint8)
-
-
-# --- the rewriter ------------------------------------------------------------------------------
 
 
 class Rewriter:
@@ -322,17 +88,7 @@ class Rewriter:
 
         from srllm.models import DEFAULT_GENERATOR, load_causal_lm
 
-        run: dict[str, Any] = {}
-        if adapter is not None:
-            if not (Path(adapter) / "adapter_config.json").is_file():
-                raise FileNotFoundError(f"{adapter}: not a peft adapter folder (no adapter_config.json)")
-            run = read_run_file(adapter)
-            trained_on = run.get("model")
-            if model is not None and trained_on and model != trained_on:
-                raise ValueError(f"adapter {adapter} was trained on {trained_on!r}, not {model!r}")
-            model = model or trained_on
-            if format == "auto" and run.get("format"):
-                format = run["format"]
+        model, format, run = resolve_adapter(model, adapter, format)
         model = model or DEFAULT_GENERATOR
         wanted = threads or _cpu_threads()
         if threads is not None or torch.get_num_threads() > wanted:
