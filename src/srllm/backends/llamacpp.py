@@ -33,7 +33,8 @@ from typing import Any
 
 from srllm.backends import require_llama_cpp
 from srllm.backends.chat_template import GGUFChatTemplate
-from srllm.generate import DEFAULT_MAX_NEW_TOKENS, _cpu_threads, cut_at_stop, few_shot_prompt, read_run_file, stop_strings
+from srllm.generate import DEFAULT_MAX_NEW_TOKENS, cut_at_stop, few_shot_prompt, resolve_adapter, stop_strings
+from srllm.generate.cpu import _cpu_threads
 from srllm.prompts import FORMATS, default_format
 from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 
@@ -169,16 +170,15 @@ class LlamaCppRewriter:
         ``format="auto"`` is the format it was trained with. Other keyword arguments go to
         `LlamaCppRewriter()`."""
         require_llama_cpp()
-        run = read_run_file(adapter) if adapter is not None else {}
-        if format == "auto" and run.get("format"):
-            format = run["format"]
+        # Not checked here: merged_gguf checks the folder, and merges into `model` when one is given.
+        base, format, _ = resolve_adapter(model, adapter, format, check=False)
         path = gguf_path(model, adapter, cache_dir, gguf_type)
         n_threads = threads or _cpu_threads()
         started = time.perf_counter()
         llm = open_llama(path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, extra_buffers=extra_buffers)
         rewriter = cls(llm, format=format, few_shot=few_shot, name=kwargs.pop("name", None) or (model or path.stem),
                        **kwargs)
-        rewriter.info = {"backend": cls.backend, "model": model or run.get("model"), "gguf": str(path),
+        rewriter.info = {"backend": cls.backend, "model": base, "gguf": str(path),
                          "adapter": str(adapter) if adapter is not None else None, "format": rewriter.format,
                          "few_shot": len(rewriter.few_shot), "threads": n_threads, "n_ctx": n_ctx,
                          "load_s": round(time.perf_counter() - started, 2)}
