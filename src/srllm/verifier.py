@@ -33,6 +33,7 @@ import numpy as np
 from srllm.rewrite.text import looks_like_reply
 from srllm.rewrite.verify import (
     Verdict,
+    check_length_bounds,
     dropped_groups,
     is_empty,
     is_unsafe,
@@ -86,9 +87,7 @@ class VerifierConfig:
         for name in ("min_similarity", "min_topic_overlap"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if not 0 < self.min_length_ratio <= 1 <= self.max_length_ratio:
-            raise ValueError(f"need 0 < min_length_ratio <= 1 <= max_length_ratio, got "
-                             f"{self.min_length_ratio}, {self.max_length_ratio}")
+        check_length_bounds(self.min_length_ratio, self.max_length_ratio)
 
 
 def groups(text: str) -> set[str]:

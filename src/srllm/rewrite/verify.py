@@ -44,6 +44,13 @@ RULES: tuple[str, ...] = ("empty", "reply", "unsafe", "similarity", "length", "t
 _WORDS = re.compile(r"\w+(?:['’]\w+)*")
 
 
+def check_length_bounds(min_length_ratio: float, max_length_ratio: float) -> None:
+    """Raise ValueError unless 0 < min_length_ratio <= 1 <= max_length_ratio."""
+    if not 0 < min_length_ratio <= 1 <= max_length_ratio:
+        raise ValueError(f"need 0 < min_length_ratio <= 1 <= max_length_ratio, got "
+                         f"{min_length_ratio}, {max_length_ratio}")
+
+
 @dataclass(frozen=True)
 class VerifierRules:
     """The thresholds of the rules, and which rules apply (`enabled`, a subset of `RULES`)."""
@@ -58,9 +65,7 @@ class VerifierRules:
         unknown = sorted(set(self.enabled) - set(RULES))
         if unknown:
             raise ValueError(f"unknown verifier rule(s) {unknown}; expected some of {list(RULES)}")
-        if not 0 < self.min_length_ratio <= 1 <= self.max_length_ratio:
-            raise ValueError(f"need 0 < min_length_ratio <= 1 <= max_length_ratio, got "
-                             f"{self.min_length_ratio}, {self.max_length_ratio}")
+        check_length_bounds(self.min_length_ratio, self.max_length_ratio)
         if self.length_floor < 1:
             raise ValueError(f"length_floor must be positive, got {self.length_floor}")
 
