@@ -12,15 +12,15 @@ from typing import Any
 
 from srllm.generate.adapters import resolve_adapter
 from srllm.generate.cpu import _cpu_threads, quantize_int8
-from srllm.generate.prompting import _TextStop, cut_at_stop, few_shot_prompt, stop_strings
-from srllm.prompts import FORMATS, default_format
+from srllm.generate.prompting import _TextStop, cut_at_stop
+from srllm.generate.recipe import PromptRecipe, check_sampling
 from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_MAX_NEW_TOKENS = 64
 
 
-class Rewriter:
+class Rewriter(PromptRecipe):
     """A model, its tokenizer and a prompt recipe (format, system prompt, instruction, few-shot
     examples); calling it rewrites a list of texts with greedy decoding.
 
@@ -43,19 +43,9 @@ class Rewriter:
     ):
         self.model = model
         self.tokenizer = tokenizer
-        self.format = default_format(tokenizer) if format == "auto" else format
-        if self.format not in FORMATS:
-            raise ValueError(f"format {format!r} is not one of {['auto', *FORMATS]}")
-        self.system = system
-        self.instruction = instruction
-        self.few_shot = [tuple(pair) for pair in few_shot or ()]
+        self._set_recipe(tokenizer, format, system, instruction, few_shot, max_new_tokens, name)
         self.batch_size = batch_size
-        self.max_new_tokens = max_new_tokens
         self.progress = progress
-        self.name = name
-        self.stops = stop_strings(tokenizer, self.format)
-        self.last_stats: dict[str, Any] = {}
-        self.info: dict[str, Any] = {}
 
     @classmethod
     def load(
@@ -121,13 +111,6 @@ class Rewriter:
         other.info = {**self.info, "few_shot": len(other.few_shot)}
         return other
 
-    def prompt(self, text: str) -> str:
-        """The prompt string for `text` (the training prompt, after the few-shot turns if any)."""
-        return few_shot_prompt(self.tokenizer, text, self.few_shot, self.format, self.system, self.instruction)
-
-    def __call__(self, texts: Sequence[str]) -> list[str]:
-        return self.rewrite(texts)
-
     def rewrite(
         self, texts: Sequence[str], batch_size: int | None = None, max_new_tokens: int | None = None,
         progress: bool | str | None = None,
@@ -143,8 +126,7 @@ class Rewriter:
         """`n` sampled rewrites of each text (nucleus sampling), for retries when the greedy rewrite
         fails a check. Seeded: ``torch.manual_seed(seed + k)`` before the k-th batch, so the same
         call gives the same candidates."""
-        if n < 1 or temperature <= 0 or not 0 < top_p <= 1:
-            raise ValueError(f"need n >= 1, temperature > 0 and 0 < top_p <= 1 (got {n}, {temperature}, {top_p})")
+        check_sampling(n, temperature, top_p)
         flat = [t for t in texts for _ in range(n)]
         sampling = {"temperature": temperature, "top_p": top_p, "seed": seed}
         out = self._generate(flat, batch_size, max_new_tokens, False, sampling)
@@ -236,9 +218,3 @@ class Rewriter:
             if stop in getattr(self.tokenizer, "all_special_tokens", ()) and isinstance(token, int) and token not in ids:
                 ids.append(token)
         return ids
-
-    def _strip_special(self, text: str) -> str:
-        for special in getattr(self.tokenizer, "all_special_tokens", ()):
-            if special and special in text:
-                text = text.replace(special, "")
-        return text.strip()
