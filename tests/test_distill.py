@@ -10,6 +10,7 @@ import pytest
 
 from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 from srllm.distill.prompt import FEW_SHOT_IDS, FewShotError, few_shot_pairs
+from srllm.safety_prompt import SAFETY_FEW_SHOT, SAFETY_FEW_SHOT_ROWS
 from srllm.distill.run import CorpusError, DistillConfig, Job, load_decisions, paths, read_rows, select_rows
 from srllm.verifier import VerifierConfig
 
@@ -23,8 +24,7 @@ def _row(i: str, text: str, **kw) -> dict:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    rows = [_row(i, f"that guy {i} is a stupid idiot and a moron", benign_variation="a calm person", source="paradetox")
-            for i in FEW_SHOT_IDS]
+    rows = [_row(i, text, benign_variation=rewrite, source=i.split(":")[0]) for i, text, rewrite in SAFETY_FEW_SHOT_ROWS]
     rows += [_row(f"sbic:{n}", f"those people in town {n} are stupid idiots") for n in range(7)]
     rows += [_row(f"edos:{n}", f"women in office {n} are dumb", source="edos", bias="Yes",
                   target_demographic=["gender"]) for n in range(5)]
@@ -53,6 +53,10 @@ def test_rows_are_unsafe_train_rows_without_rewrite_sources_in_turn(corpus: Path
 def test_few_shot_pairs_must_be_human_train_pairs(corpus: Path):
     rows = list(read_rows(corpus))
     assert len(few_shot_pairs(rows)) == len(FEW_SHOT_IDS)
+    assert few_shot_pairs(rows) == list(SAFETY_FEW_SHOT)  # the pairs serving uses are the corpus's
+    changed = [{**rows[1], "benign_variation": "something else"}, *rows[:1], *rows[2:]]
+    with pytest.raises(FewShotError, match=f"{FEW_SHOT_IDS[1]}: the corpus row differs"):
+        few_shot_pairs(changed)
     rows[0] = {**rows[0], "split": "test"}
     with pytest.raises(FewShotError, match=f"{FEW_SHOT_IDS[0]}: not a train row"):
         few_shot_pairs(rows)

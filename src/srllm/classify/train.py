@@ -68,6 +68,8 @@ class ClassifierTrainConfig:
     init_from: str | None = None
     span_loss_weight: float = 1.0
     source_weighting: str = "sqrt"
+    counterfactual_copies: int = 0  # per training row naming a group (srllm.classify.counterfactual)
+    counterfactual_benign_copies: int | None = None  # per Benign such row (default: counterfactual_copies)
     seed: int = 13
     threads: int | None = None
     export_onnx: bool = True
@@ -191,6 +193,13 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
     levels = head_levels(HEADS)
     train_records = stratified_sample(read_records(config.train_file), config.max_train_examples, config.seed,
                                       config.source_weighting)
+    if config.counterfactual_copies or config.counterfactual_benign_copies:
+        from srllm.classify.counterfactual import counterfactual_copies
+
+        extra = counterfactual_copies(train_records, config.counterfactual_copies, config.seed,
+                                      config.counterfactual_benign_copies)
+        log.info("counterfactual augmentation: %d copies of rows naming a group", len(extra))
+        train_records += extra
     dev_records = stratified_sample(read_records(config.dev_file), config.max_dev_examples, config.seed,
                                     config.source_weighting)
     encoder, tokenizer = load_encoder(config.encoder)

@@ -69,12 +69,23 @@ class ShipClassifier(Command):
         parser.add_argument("--dest", type=Path, required=True, help="e.g. src/srllm/assets/classifier-minilm")
         parser.add_argument("--eval", type=Path, default=None, dest="evaluation",
                             help="classifier_eval.json of `srllm eval classifier` to put in the model card")
+        parser.add_argument("--baseline-eval", type=Path, default=None,
+                            help="the evaluation JSON to hold the new classifier's counterfactual spread against "
+                                 "(default: DEST/evaluation.json, the shipped classifier's)")
+        parser.add_argument("--spread-tolerance", type=float, default=0.02,
+                            help="how much a counterfactual spread may grow per axis (default 0.02)")
+        parser.add_argument("--allow-fairness-regression", action="store_true",
+                            help="ship even when the counterfactual spread grew")
 
     def run(self, args: argparse.Namespace) -> int:
-        from srllm.classify.package import package_classifier
+        from srllm.classify.package import FairnessGateError, package_classifier
 
         try:
-            dest = package_classifier(args.run_dir, args.dest, args.evaluation)
+            dest = package_classifier(args.run_dir, args.dest, args.evaluation, baseline=args.baseline_eval,
+                                      tolerance=args.spread_tolerance,
+                                      allow_fairness_regression=args.allow_fairness_regression)
+        except FairnessGateError as exc:
+            raise CommandError(str(exc), exit_code=2) from None
         except FileNotFoundError as exc:
             raise CommandError(str(exc), exit_code=1) from None
         print(f"packaged {args.run_dir} -> {dest}")

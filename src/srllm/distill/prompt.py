@@ -1,7 +1,5 @@
-"""The teacher's prompt: a system prompt that forbids the moves a plain few-shot prompt makes
-(hedging a stereotype, restating it as others' view, answering as an assistant), the paper's
-instruction (`srllm.taxonomy.INSTRUCTION`) in every user turn, and five human rewrite pairs taken
-from the TRAIN split by id (checked at run time: each must be a train row with a human rewrite).
+"""The teacher's prompt: `srllm.safety_prompt` (shared with the best tier), whose five human pairs
+are checked here against the corpus at run time: each must be a TRAIN row with that human rewrite.
 """
 
 from __future__ import annotations
@@ -11,29 +9,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from srllm.safety_prompt import SAFETY_FEW_SHOT_IDS, SAFETY_FEW_SHOT_ROWS, SAFETY_SYSTEM_PROMPT
 from srllm.taxonomy import INSTRUCTION
 
-TEACHER_SYSTEM_PROMPT = (
-    "You rewrite a text so that it is free of bias, toxicity and harm, keeping its topic and the group it "
-    "is about. Output only the rewritten text, as many sentences as the input has.\n"
-    "- If the text states a stereotype or generalisation about a group, write a fair statement about the "
-    "same group and topic that does not assert the stereotype.\n"
-    "- Never hedge it (\"Some X may be ...\"), never present it as others' view (\"There is a perception "
-    "that ...\", \"Some people believe ...\"), and never keep an insult, slur or threat.\n"
-    "- Never answer, apologise, refuse or comment (\"I'm sorry\", \"I can't\"): you rewrite the text, "
-    "you do not reply to it.\n"
-    "- Keep the words that name the group (a slur becomes the group's neutral name) and the subject."
-)
-
-#: Human pairs (ParaDetox, WNC) from the TRAIN split, chosen by hand for what the teacher must do:
-#: keep the group and the subject while dropping the insult, the profanity or the loaded judgement.
-FEW_SHOT_IDS: tuple[str, ...] = (
-    "paradetox:7440",  # insult -> disagreement, topic kept
-    "paradetox:11077",  # profanity removed, group ("black people") kept
-    "paradetox:10151",  # profanity removed, group ("women") kept
-    "paradetox:2292",  # dehumanising ("snakes") -> a plain claim
-    "wnc:train:335",  # loaded judgement ("typically poor") removed, nationality kept
-)
+TEACHER_SYSTEM_PROMPT = SAFETY_SYSTEM_PROMPT
+FEW_SHOT_IDS: tuple[str, ...] = SAFETY_FEW_SHOT_IDS
 
 
 class FewShotError(ValueError):
@@ -56,6 +36,11 @@ def few_shot_pairs(rows: Iterable[dict[str, Any]], ids: Sequence[str] = FEW_SHOT
         elif row.get("split") not in (None, "train") or not row.get("benign_variation") or row.get("provenance") != "public":
             problems.append(f"{i}: not a train row with a human rewrite (split={row.get('split')!r}, "
                             f"provenance={row.get('provenance')!r})")
+    written = {i: (text, rewrite) for i, text, rewrite in SAFETY_FEW_SHOT_ROWS}
+    for i in ids:
+        row = found.get(i)
+        if row is not None and i in written and (row["text"], row.get("benign_variation")) != written[i]:
+            problems.append(f"{i}: the corpus row differs from the pair written in srllm.safety_prompt")
     if problems:
         raise FewShotError("few-shot pairs must be human TRAIN pairs: " + "; ".join(problems))
     return [(found[i]["text"], found[i]["benign_variation"]) for i in ids]

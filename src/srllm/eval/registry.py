@@ -179,6 +179,7 @@ _BUILTIN: dict[str, str] = {
     "functional": "functional:Functional",
     "rewrite-challenge": "rewrite_challenge:RewriteChallenge",
     "rewrite-pairs": "rewrite_pairs:RewritePairs",
+    "detox": "detox:Detox",
     "rewrite-safety": "rewrite_safety:RewriteSafety",
     "classifier": "classifier:ClassifierEval",
 }

@@ -25,10 +25,14 @@ from typing import Any
 #:       and the model are installed; until then the pipeline reports it unavailable and goes on).
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "fast": {"adapter": "shipped", "backend": "transformers"},
-    "best": {"model": "qwen2.5-coder-1.5b-instruct", "few_shot": True, "backend": "llama-cpp"},
+    "best": {"model": "qwen2.5-coder-1.5b-instruct", "few_shot": True, "prompt": "safety", "backend": "llama-cpp"},
 }
 DEFAULT_QUALITY = "fast"
 SHIPPED = "shipped"
+#: A tier's prompt: ``paper``: the authors' system prompt (`srllm.taxonomy.SYSTEM_PROMPT`) and, with
+#: few_shot, `srllm.generate.FEW_SHOT`; ``safety``: `srllm.safety_prompt` (the prompt that forbids
+#: hedging, restating and replying, and its five human pairs), which the 1.5B model needs.
+PROMPTS = ("paper", "safety")
 
 
 class TierUnavailableError(RuntimeError):
@@ -38,14 +42,15 @@ class TierUnavailableError(RuntimeError):
 @dataclass(frozen=True)
 class TierSpec:
     """One tier. model: base model (default: the adapter's, else the default generator); adapter:
-    a LoRA adapter folder or ``shipped``; few_shot: show the few-shot demonstrations; backend: a
-    registered backend; candidates / max_new_tokens: this tier's sampled retries and generation
+    a LoRA adapter folder or ``shipped``; few_shot: show the few-shot demonstrations; prompt: one of
+    `PROMPTS`; backend: a registered backend; candidates / max_new_tokens: this tier's sampled retries and generation
     limit (default: the pipeline's)."""
 
     name: str
     model: str | None = None
     adapter: str | None = None
     few_shot: bool = False
+    prompt: str = "paper"
     backend: str = "transformers"
     candidates: int | None = None
     max_new_tokens: int | None = None
@@ -55,6 +60,8 @@ class TierSpec:
             raise ValueError(f"tiers.{self.name}.candidates must be an integer >= 0, got {self.candidates!r}")
         if self.max_new_tokens is not None and (not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1):
             raise ValueError(f"tiers.{self.name}.max_new_tokens must be a positive integer, got {self.max_new_tokens!r}")
+        if self.prompt not in PROMPTS:
+            raise ValueError(f"tiers.{self.name}.prompt must be one of {list(PROMPTS)}, got {self.prompt!r}")
         if not isinstance(self.few_shot, bool):
             raise ValueError(f"tiers.{self.name}.few_shot must be true or false, got {self.few_shot!r}")
 
@@ -103,17 +110,29 @@ def _adapter(spec: TierSpec) -> str | None:
     return spec.adapter
 
 
+def _prompt(spec: TierSpec) -> tuple[tuple[tuple[str, str], ...] | None, str]:
+    """The tier's few-shot pairs (None without few_shot) and system prompt."""
+    if spec.prompt == "safety":
+        from srllm.safety_prompt import SAFETY_FEW_SHOT, SAFETY_SYSTEM_PROMPT
+
+        return (SAFETY_FEW_SHOT if spec.few_shot else None), SAFETY_SYSTEM_PROMPT
+    from srllm.generate import FEW_SHOT
+    from srllm.taxonomy import SYSTEM_PROMPT
+
+    return (FEW_SHOT if spec.few_shot else None), SYSTEM_PROMPT
+
+
 def _transformers(quantize: str | None) -> BackendLoader:
     def load(spec: TierSpec, options: dict[str, Any]) -> Any:
-        from srllm.generate import FEW_SHOT, Rewriter
+        from srllm.generate import Rewriter
 
         shared = options.setdefault("shared", {})  # the tiers of one pipeline share a loaded model
 
         adapter = _adapter(spec)
-        few_shot = FEW_SHOT if spec.few_shot else None
+        few_shot, system = _prompt(spec)
         key = (spec.model, adapter, quantize, str(options.get("cache_dir")))
         settings = {"batch_size": options.get("batch_size", 16), "max_new_tokens": options["max_new_tokens"],
-                    "name": spec.name}
+                    "name": spec.name, "system": system}
         if key in shared:
             return shared[key].with_few_shot(few_shot, **settings)
         rewriter = Rewriter.load(spec.model, adapter=adapter, few_shot=few_shot, cache_dir=options.get("cache_dir"),
@@ -127,7 +146,6 @@ def _transformers(quantize: str | None) -> BackendLoader:
 def _llama_cpp(spec: TierSpec, options: dict[str, Any]) -> Any:
     """A GGUF model in llama.cpp (`srllm.backends.llamacpp`): the 1.5B teacher, or an adapter's merged GGUF."""
     from srllm.backends import require_llama_cpp
-    from srllm.generate import FEW_SHOT
 
     require_llama_cpp()  # a one-line hint naming the extra when llama-cpp-python is missing
     from srllm.backends.llamacpp import LlamaCppRewriter
@@ -135,8 +153,8 @@ def _llama_cpp(spec: TierSpec, options: dict[str, Any]) -> Any:
     shared = options.setdefault("shared", {})
     adapter = _adapter(spec)
     key = ("llama-cpp", spec.model, adapter, str(options.get("cache_dir")))
-    few_shot = FEW_SHOT if spec.few_shot else None
-    settings = {"max_new_tokens": options["max_new_tokens"], "name": spec.name}
+    few_shot, system = _prompt(spec)
+    settings = {"max_new_tokens": options["max_new_tokens"], "name": spec.name, "system": system}
     if key in shared:
         return shared[key].with_few_shot(few_shot, **settings)
     rewriter = LlamaCppRewriter.load(spec.model, adapter=adapter, few_shot=few_shot, cache_dir=options.get("cache_dir"),

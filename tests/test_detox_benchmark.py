@@ -1,0 +1,83 @@
+"""The `detox` benchmark (ParaDetox-style STA / SIM / FL / J) on a small corpus file, with real
+judges, encoder and fluency LM, and its resumable output cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srllm.data.schema import CMDRecord
+from srllm.eval.benchmarks.detox import cached_outputs
+from srllm.eval.registry import BenchmarkError, Context, get_benchmark
+from srllm.eval.scorers import load_scorer
+from srllm.eval.style_transfer import fluency, joint, similarity
+
+PAIRS = [("what a fucking idiot , he never listens .", "He never listens."),
+         ("this shit movie was a waste of time .", "This movie was a waste of time."),
+         ("shut the hell up you moron , nobody asked .", "Please stop, nobody asked."),
+         ("these damn politicians lie all the time .", "These politicians lie all the time."),
+         ("get your ass over here right now .", "Come over here right now.")]
+
+
+def test_metrics_follow_their_definitions() -> None:
+    assert fluency([10.0, 10.0, 10.0, None], [5.0, 20.0, 5.0, 8.0], ["a", "b", " ", "c"]).tolist() == [1.0, 0.5, 0.0, 1.0]
+    assert similarity([0.9, -0.2, 0.7], ["x", "y", ""]).tolist() == [0.9, 0.0, 0.0]
+    assert joint(np.array([1, 0]), np.array([0.5, 0.9]), np.array([1.0, 1.0])).tolist() == [0.5, 0.0]
+
+
+@pytest.fixture
+def test_file(tmp_path: Path) -> Path:
+    rows = [CMDRecord.labelled(id=f"paradetox:{i}", text=t, benign_variation=r, bias="No", toxicity="High",
+                               sentiment="Negative", harm="Low", target_demographic=["none"], source="paradetox",
+                               source_id=str(i), provenance="public", split="test")
+            for i, (t, r) in enumerate(PAIRS)]
+    path = tmp_path / "test.jsonl"
+    path.write_text("".join(r.model_dump_json() + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_detox_scores_every_system_side_by_side(test_file: Path, tmp_path: Path) -> None:
+    bench = get_benchmark("detox")()
+    options = {"test_file": str(test_file), "systems": ["copy-input", "delete-flagged", "reference"],
+               "encoder": "minilm-l6-v2", "outputs_dir": str(tmp_path / "cache"), "resamples": 50}
+    with pytest.raises(BenchmarkError, match="no judge"):
+        bench.run(Context(n=5, options=dict(options)))
+    result = bench.run(Context(n=5, options=dict(options),
+                               judge_factories={"profanity-vader": lambda: load_scorer("profanity-vader")}))
+    rows = {r["system"]: r for r in result.tables["systems"]}
+    assert set(rows) == {"copy-input", "delete-flagged", "reference"} and result.n == 5
+    copy, ref = rows["copy-input"], rows["reference"]
+    assert copy["sim"] == pytest.approx(1.0) and copy["fl"] == pytest.approx(1.0) and copy["copy_pct"] == 100
+    # the inputs are profane and the human rewrites are not: the judge sees it, and J follows STA
+    assert copy["sta_pct[profanity-vader]"] < ref["sta_pct[profanity-vader]"]
+    assert copy["j[profanity-vader]"] < ref["j[profanity-vader]"]
+    low, high = ref["j_ci[profanity-vader]"]
+    assert low <= ref["j[profanity-vader]"] <= high
+    assert (tmp_path / "cache").is_dir() and len(list((tmp_path / "cache").glob("delete-flagged-*.jsonl"))) == 1
+    section = "\n".join(bench.report_section("m", result.to_dict()))
+    assert "J [profanity-vader]" in section and "delete-flagged" in section
+
+
+def test_cached_outputs_resume_and_redo_changed_rows(tmp_path: Path) -> None:
+    path = tmp_path / "sys.jsonl"
+    calls: list[list[str]] = []
+
+    def make():
+        def system(texts: list[str]) -> list[str]:
+            calls.append(list(texts))
+            return [t.upper() for t in texts]
+        return system
+
+    outs, timing = cached_outputs(path, ["a", "b", "c"], ["x", "y", "z"], make, batch=2)
+    assert outs == ["X", "Y", "Z"] and timing["made"] == 3
+    with path.open("a") as handle:
+        handle.write('{"id": "d", "text": "w", "outp')  # a line cut by an interruption
+    calls.clear()
+    outs, timing = cached_outputs(path, ["a", "b", "c", "d"], ["x", "CHANGED", "z", "w"], make)
+    assert outs == ["X", "CHANGED", "Z", "W"] and timing == {**timing, "made": 2, "reused": 2}
+    assert calls == [["CHANGED", "w"]]
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[-1]) == {"id": "d", "text": "w", "output": "W"}  # not glued to the cut line
