@@ -151,7 +151,7 @@ def tiny_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                              num_attention_heads=2, num_key_value_heads=1)
         return LlamaForCausalLM(config).eval(), _TinyTokenizer()
 
-    monkeypatch.setattr(models, "_load_gguf", fake_load)
+    monkeypatch.setattr(models.conversion, "_load_gguf", fake_load)
     path = tmp_path / "tiny.gguf"
     path.write_bytes(b"GGUF not really")
     return path, tmp_path / "cache", calls

@@ -1,6 +1,8 @@
-"""Checks a rewrite must pass to count as a benign variation of its input (reusable by any rewriter).
+"""Checks a distilled pair must pass: the teacher's rewrite counts as a benign variation of its input.
 
-A rewrite is kept when every rule holds:
+The rules reuse the rewrite pipeline's rule functions and `Verdict` (`srllm.rewrite.verify`) with
+thresholds of their own, plus checks only a training pair needs (not restating, keeping the topic,
+changed). A rewrite is kept when every rule holds:
 
 - ``benign``: the risk classifier does not call it unsafe (its learned unsafe head);
 - ``similarity``: the sentence-embedding cosine to the input is at least ``min_similarity``
@@ -9,12 +11,13 @@ A rewrite is kept when every rule holds:
   pipeline's `looks_like_reply`);
 - ``not_restating``: it does not attribute the claim to others ("There is a perception that ...",
   "Some people believe ...") or hedge it ("Some X may be ..., but ...");
-- ``keeps_group``: every demographic axis the input names (`srllm.data.demographics`) is named in
-  the rewrite too (a slur may become the group's name, not disappear);
+- ``keeps_group``: every demographic axis the input names (`named_groups`) is named in the rewrite
+  too (a slur may become the group's name, not disappear);
 - ``keeps_topic``: at least ``min_topic_overlap`` of the input's content words (not stop words, not
   the words the classifier flagged, not group words) occur in the rewrite (compared by their
   first five letters, so "taxes" matches "tax");
-- ``length_ratio``: words(rewrite) / words(input) within [``min_length_ratio``, ``max_length_ratio``];
+- ``length_ratio``: words(rewrite) / words(input) within [``min_length_ratio``, ``max_length_ratio``]
+  (`length_ratio` with this module's `words` and no floor);
 - ``changed``: it is not the input again (case, spaces and punctuation aside).
 """
 
@@ -22,17 +25,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from srllm.data.demographics import detect_demographics
 from srllm.rewrite.text import looks_like_reply
-from srllm.taxonomy import NO_TARGET
+from srllm.rewrite.verify import (
+    Verdict,
+    check_length_bounds,
+    dropped_groups,
+    is_empty,
+    is_unsafe,
+    length_ratio,
+    named_groups,
+    similar_enough,
+)
+
+__all__ = ["RULES", "Verdict", "Verifier", "VerifierConfig", "choose_threshold", "content_stems", "groups",
+           "restates_or_hedges", "words"]
 
 RULES = ("benign", "similarity", "not_reply", "not_restating", "keeps_group", "keeps_topic", "length_ratio",
          "changed")
+_REASONS = {
+    "benign": "judged unsafe",
+    "similarity": "similarity below min_similarity",
+    "not_reply": "empty, or reads like a reply to the text",
+    "not_restating": "attributes the claim to others or hedges it",
+    "keeps_group": "dropped a group the text named",
+    "keeps_topic": "lost the text's topic words",
+    "length_ratio": "length ratio out of range",
+    "changed": "the text again",
+}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _RESTATING = re.compile(
     r"\b(?:there (?:is|are|was|exists?) (?:a |an )?(?:common |widespread |popular |persistent )?"
@@ -63,26 +87,12 @@ class VerifierConfig:
         for name in ("min_similarity", "min_topic_overlap"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if not 0 < self.min_length_ratio <= 1 <= self.max_length_ratio:
-            raise ValueError(f"need 0 < min_length_ratio <= 1 <= max_length_ratio, got "
-                             f"{self.min_length_ratio}, {self.max_length_ratio}")
-
-
-@dataclass
-class Verdict:
-    """What the verifier found for one (input, rewrite) pair."""
-
-    kept: bool
-    failed: list[str]
-    scores: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        check_length_bounds(self.min_length_ratio, self.max_length_ratio)
 
 
 def groups(text: str) -> set[str]:
     """The demographic axes `text` names (none: the empty set)."""
-    return {g for g in detect_demographics(text) if g != NO_TARGET}
+    return set(named_groups(text))
 
 
 def words(text: str) -> list[str]:
@@ -146,8 +156,8 @@ class Verifier:
 
     def _one(self, source: str, output: str, report: Any, similarity: float, flagged: Sequence[str]) -> Verdict:
         cfg = self.config
-        n_in, n_out = max(1, len(words(source))), len(words(output))
-        groups_in, groups_out = groups(source), groups(output)
+        ratio = length_ratio(source, output, words=words)
+        groups_in, groups_out = named_groups(source), named_groups(output)
         topic = content_stems(source, flagged)
         kept_topic = topic & content_stems(output)
         overlap = len(kept_topic) / len(topic) if topic else 1.0
@@ -155,22 +165,22 @@ class Verifier:
             "unsafe_score": round(float(report.unsafe_score), 4) if report is not None else None,
             "similarity": round(similarity, 4),
             "topic_overlap": round(overlap, 3),
-            "length_ratio": round(n_out / n_in, 3),
+            "length_ratio": round(ratio, 3),
             "groups_in": sorted(groups_in),
             "groups_out": sorted(groups_out),
         }
         checks = {
-            "benign": report is not None and not report.unsafe,
-            "similarity": similarity >= cfg.min_similarity,
-            "not_reply": bool(output.strip()) and not looks_like_reply(source, output),
+            "benign": not is_unsafe(report),
+            "similarity": similar_enough(similarity, cfg.min_similarity),
+            "not_reply": not is_empty(output) and not looks_like_reply(source, output),
             "not_restating": not restates_or_hedges(output) or restates_or_hedges(source),
-            "keeps_group": groups_in <= groups_out,
+            "keeps_group": not dropped_groups(groups_in, groups_out),
             "keeps_topic": overlap >= cfg.min_topic_overlap,
-            "length_ratio": cfg.min_length_ratio <= n_out / n_in <= cfg.max_length_ratio,
+            "length_ratio": cfg.min_length_ratio <= ratio <= cfg.max_length_ratio,
             "changed": _normalised(output) != _normalised(source),
         }
         failed = [rule for rule in RULES if not checks[rule]]
-        return Verdict(kept=not failed, failed=failed, scores=scores)
+        return Verdict(not failed, [_REASONS[rule] for rule in failed], failed, scores)
 
 
 def choose_threshold(positive: Sequence[float], negative: Sequence[float]) -> dict[str, float]:

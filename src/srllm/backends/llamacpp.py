@@ -33,8 +33,9 @@ from typing import Any
 
 from srllm.backends import require_llama_cpp
 from srllm.backends.chat_template import GGUFChatTemplate
-from srllm.generate import DEFAULT_MAX_NEW_TOKENS, _cpu_threads, cut_at_stop, few_shot_prompt, read_run_file, stop_strings
-from srllm.prompts import FORMATS, default_format
+from srllm.generate import DEFAULT_MAX_NEW_TOKENS, cut_at_stop, resolve_adapter
+from srllm.generate.cpu import _cpu_threads
+from srllm.generate.recipe import PromptRecipe, check_sampling
 from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def gguf_path(model: str | None = None, adapter: str | os.PathLike[str] | None =
     return Path(spec.path) / (spec.gguf_file or "")
 
 
-class LlamaCppRewriter:
+class LlamaCppRewriter(PromptRecipe):
     """A llama.cpp model and a prompt recipe; see the module docstring."""
 
     backend = "llama-cpp"
@@ -130,23 +131,13 @@ class LlamaCppRewriter:
     ):
         self.llm = llm
         self.tokenizer = GGUFChatTemplate.from_llama(llm, name or "")
-        self.format = default_format(self.tokenizer) if format == "auto" else format
-        if self.format not in FORMATS:
-            raise ValueError(f"format {format!r} is not one of {['auto', *FORMATS]}")
-        self.system = system
-        self.instruction = instruction
-        self.few_shot = [tuple(pair) for pair in few_shot or ()]
-        self.max_new_tokens = max_new_tokens
+        self._set_recipe(self.tokenizer, format, system, instruction, few_shot, max_new_tokens, name)
         self.batch_size = batch_size  # accepted for interface parity; llama.cpp runs one text at a time
-        self.name = name
-        self.stops = stop_strings(self.tokenizer, self.format)
         special = set(self.tokenizer.all_special_tokens)
         self._textual_stops = [s for s in self.stops if s not in special]
         self._lock = threading.Lock()
         self._prefix: list[int] | None = None
         self._prefix_state: Any = None
-        self.last_stats: dict[str, Any] = {}
-        self.info: dict[str, Any] = {}
 
     @classmethod
     def load(
@@ -169,16 +160,15 @@ class LlamaCppRewriter:
         ``format="auto"`` is the format it was trained with. Other keyword arguments go to
         `LlamaCppRewriter()`."""
         require_llama_cpp()
-        run = read_run_file(adapter) if adapter is not None else {}
-        if format == "auto" and run.get("format"):
-            format = run["format"]
+        # Not checked here: merged_gguf checks the folder, and merges into `model` when one is given.
+        base, format, _ = resolve_adapter(model, adapter, format, check=False)
         path = gguf_path(model, adapter, cache_dir, gguf_type)
         n_threads = threads or _cpu_threads()
         started = time.perf_counter()
         llm = open_llama(path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, extra_buffers=extra_buffers)
         rewriter = cls(llm, format=format, few_shot=few_shot, name=kwargs.pop("name", None) or (model or path.stem),
                        **kwargs)
-        rewriter.info = {"backend": cls.backend, "model": model or run.get("model"), "gguf": str(path),
+        rewriter.info = {"backend": cls.backend, "model": base, "gguf": str(path),
                          "adapter": str(adapter) if adapter is not None else None, "format": rewriter.format,
                          "few_shot": len(rewriter.few_shot), "threads": n_threads, "n_ctx": n_ctx,
                          "load_s": round(time.perf_counter() - started, 2)}
@@ -195,10 +185,6 @@ class LlamaCppRewriter:
         return other
 
     # --- prompts ---------------------------------------------------------------------------------
-
-    def prompt(self, text: str) -> str:
-        """The prompt string for `text`, as the transformers backend renders it."""
-        return few_shot_prompt(self.tokenizer, text, self.few_shot, self.format, self.system, self.instruction)
 
     def tokens(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
@@ -323,9 +309,6 @@ class LlamaCppRewriter:
         }
         return outputs
 
-    def __call__(self, texts: Sequence[str]) -> list[str]:
-        return self.rewrite(texts)
-
     def rewrite(self, texts: Sequence[str], batch_size: int | None = None, max_new_tokens: int | None = None,
                 progress: bool | str | None = None) -> list[str]:
         """The greedy rewrite of each text, in order (`batch_size` and `progress` are accepted for
@@ -336,8 +319,7 @@ class LlamaCppRewriter:
                    seed: int = 0, batch_size: int | None = None, max_new_tokens: int | None = None) -> list[list[str]]:
         """`n` sampled rewrites of each text; candidate k of a text uses seed ``seed + k``, so the same
         call gives the same candidates."""
-        if n < 1 or temperature <= 0 or not 0 < top_p <= 1:
-            raise ValueError(f"need n >= 1, temperature > 0 and 0 < top_p <= 1 (got {n}, {temperature}, {top_p})")
+        check_sampling(n, temperature, top_p)
         prompts = [self.prompt(t) for t in texts for _ in range(n)]
         seeds = [seed + k for _ in texts for k in range(n)]
         out = self._run(prompts, max_new_tokens, temperature, top_p, seeds)
@@ -352,9 +334,3 @@ class LlamaCppRewriter:
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self._run([prompt], max_tokens, temperature, 1.0 if temperature <= 0 else 0.95, [seed],
                          use_prefix=False)[0]
-
-    def _strip_special(self, text: str) -> str:
-        for special in self.tokenizer.all_special_tokens:
-            if special and special in text:
-                text = text.replace(special, "")
-        return text.strip()

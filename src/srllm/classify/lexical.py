@@ -87,7 +87,7 @@ class LexicalScorer:
         ]
 
     def _report(self, text: str, p_tox: float, words: list[tuple[int, int, str, float]]) -> RiskReport:
-        from srllm.data.demographics import _patterns
+        from srllm.data.demographics import group_mentions
 
         compound = self._vader.polarity_scores(text)["compound"] if text.strip() else 0.0
         neg, pos = _sigmoid(20 * (-compound - 0.05)), _sigmoid(20 * (compound - 0.05))
@@ -96,7 +96,7 @@ class LexicalScorer:
         sentiment = _distribution({k: v / total for k, v in sentiment.items()})
         neg = sentiment["Negative"]
 
-        demo = [(m.start(), m.end(), m.group()) for _, pattern in _patterns() for m in pattern.finditer(text)]
+        demo = [(start, end, text[start:end]) for _, start, end in group_mentions(text)]
         p_bias = max(neg, p_tox) if demo else 0.0
         valences = {(s, e): self._vader.lexicon.get(w.lower(), 0.0) for s, e, w, _ in words}
         strongest = min([0.0, *valences.values()])
