@@ -33,6 +33,13 @@ def test_each_rule(verifier: Verifier, output: str, failed: list[str]):
     assert all(rule in RULES for rule in verdict.failed)
 
 
+def test_a_source_the_classifier_calls_benign_cannot_be_verified(verifier: Verifier):
+    source = "Immigrants only come here to live off our taxes."  # no word the lexicon flags
+    verdict = verifier.verify([source], ["Immigrants only come here to live off the taxes."])[0]
+    assert not verdict.kept and verdict.failed == ["source_flagged"]
+    assert verdict.scores["source_unsafe_score"] is not None
+
+
 def test_empty_output_and_batch_shape(verifier: Verifier):
     verdicts = verifier.verify([SOURCE, SOURCE], ["", "Immigrants come here to work and pay taxes."])
     assert not verdicts[0].kept and "benign" in verdicts[0].failed and "not_reply" in verdicts[0].failed

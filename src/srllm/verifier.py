@@ -4,6 +4,9 @@ The rules reuse the rewrite pipeline's rule functions and `Verdict` (`srllm.rewr
 thresholds of their own, plus checks only a training pair needs (not restating, keeping the topic,
 changed). A rewrite is kept when every rule holds:
 
+- ``source_flagged``: the risk classifier calls the *input* unsafe. Otherwise it cannot tell whether the
+  rewrite removed anything: in a pilot, 25 of 25 kept pairs whose input the classifier already called
+  benign were the input again with a word or a comma changed ("love you the bearer of the aryan race!");
 - ``benign``: the risk classifier does not call it unsafe (its learned unsafe head);
 - ``similarity``: the sentence-embedding cosine to the input is at least ``min_similarity``
   (chosen on dev pairs by `choose_threshold`);
@@ -45,9 +48,10 @@ from srllm.rewrite.verify import (
 __all__ = ["RULES", "Verdict", "Verifier", "VerifierConfig", "choose_threshold", "content_stems", "groups",
            "restates_or_hedges", "words"]
 
-RULES = ("benign", "similarity", "not_reply", "not_restating", "keeps_group", "keeps_topic", "length_ratio",
+RULES = ("source_flagged", "benign", "similarity", "not_reply", "not_restating", "keeps_group", "keeps_topic", "length_ratio",
          "changed")
 _REASONS = {
+    "source_flagged": "the classifier does not call the input unsafe, so the rewrite cannot be verified",
     "benign": "judged unsafe",
     "similarity": "similarity below min_similarity",
     "not_reply": "empty, or reads like a reply to the text",
@@ -148,13 +152,16 @@ class Verifier:
             return []
         flagged = flagged or [[] for _ in sources]
         live = [i for i, o in enumerate(outputs) if o.strip()]
-        reports = dict(zip(live, self.classifier.predict([outputs[i] for i in live]))) if live else {}
+        scored = self.classifier.predict([outputs[i] for i in live] + list(sources))
+        reports = dict(zip(live, scored[: len(live)]))
+        source_reports = scored[len(live):]
         sims = self.similarity([sources[i] for i in live], [outputs[i] for i in live]) if live else []
         similarity = dict(zip(live, (float(s) for s in sims)))
-        return [self._one(src, out, reports.get(i), similarity.get(i, 0.0), flagged[i])
+        return [self._one(src, out, reports.get(i), similarity.get(i, 0.0), flagged[i], source_reports[i])
                 for i, (src, out) in enumerate(zip(sources, outputs))]
 
-    def _one(self, source: str, output: str, report: Any, similarity: float, flagged: Sequence[str]) -> Verdict:
+    def _one(self, source: str, output: str, report: Any, similarity: float, flagged: Sequence[str],
+             source_report: Any = None) -> Verdict:
         cfg = self.config
         ratio = length_ratio(source, output, words=words)
         groups_in, groups_out = named_groups(source), named_groups(output)
@@ -163,6 +170,7 @@ class Verifier:
         overlap = len(kept_topic) / len(topic) if topic else 1.0
         scores: dict[str, Any] = {
             "unsafe_score": round(float(report.unsafe_score), 4) if report is not None else None,
+            "source_unsafe_score": round(float(source_report.unsafe_score), 4) if source_report is not None else None,
             "similarity": round(similarity, 4),
             "topic_overlap": round(overlap, 3),
             "length_ratio": round(ratio, 3),
@@ -170,6 +178,7 @@ class Verifier:
             "groups_out": sorted(groups_out),
         }
         checks = {
+            "source_flagged": source_report is None or is_unsafe(source_report),
             "benign": not is_unsafe(report),
             "similarity": similar_enough(similarity, cfg.min_similarity),
             "not_reply": not is_empty(output) and not looks_like_reply(source, output),
