@@ -5,8 +5,8 @@ thresholds of their own, plus checks only a training pair needs (not restating, 
 changed). A rewrite is kept when every rule holds:
 
 - ``source_flagged``: the risk classifier calls the *input* unsafe. Otherwise it cannot tell whether the
-  rewrite removed anything: in a pilot, 25 of 25 kept pairs whose input the classifier already called
-  benign were the input again with a word or a comma changed ("love you the bearer of the aryan race!");
+  rewrite removed anything: in a pilot, 19 of the 25 kept pairs had an input the classifier already called
+  benign, mostly returned with a word or a comma changed ("love you the bearer of the aryan race!");
 - ``benign``: the risk classifier does not call it unsafe (its learned unsafe head);
 - ``similarity``: the sentence-embedding cosine to the input is at least ``min_similarity``
   (chosen on dev pairs by `choose_threshold`);
