@@ -81,3 +81,17 @@ def test_cached_outputs_resume_and_redo_changed_rows(tmp_path: Path) -> None:
     assert calls == [["CHANGED", "w"]]
     lines = path.read_text().splitlines()
     assert json.loads(lines[-1]) == {"id": "d", "text": "w", "output": "W"}  # not glued to the cut line
+
+
+def test_cache_key_follows_the_weights(tmp_path: Path) -> None:
+    from srllm.eval.benchmarks.detox import DetoxOptions, _settings_key
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_model.safetensors").write_bytes(b"v1")
+    options = DetoxOptions()
+    before = _settings_key(f"adapter:{adapter}", options)
+    assert _settings_key(f"adapter:{adapter}", options) == before
+    (adapter / "adapter_model.safetensors").write_bytes(b"v2, retrained")
+    assert _settings_key(f"adapter:{adapter}", options) != before
+    assert _settings_key("delete-flagged", options) != _settings_key("copy-input", options)

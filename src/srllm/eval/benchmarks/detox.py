@@ -94,8 +94,26 @@ def build_system(name: str, o: DetoxOptions) -> System:
     raise BenchmarkError(f"detox: unknown system {name!r}; expected some of {DEFAULT_SYSTEMS + ['pipeline-best', 'adapter:<folder>']}")
 
 
+def _model_files(name: str) -> list[str]:
+    """The weight files a system's outputs depend on, as 'path size mtime' (a retrained adapter or
+    classifier changes the cache key, so stale outputs are never reused)."""
+    from srllm.classify.predictor import shipped_path
+    from srllm.rewrite.assets import default_adapter
+
+    folders: list[Path] = []
+    if name == "adapter" or name.startswith("pipeline"):
+        folders.append(default_adapter())
+    if name.startswith("adapter:"):
+        folders.append(Path(name.partition(":")[2]))
+    if name.startswith("pipeline"):
+        folders.append(shipped_path())
+    files = sorted(f for folder in folders if folder.is_dir() for f in folder.iterdir()
+                   if f.suffix in (".safetensors", ".onnx", ".json"))
+    return [f"{f} {f.stat().st_size} {f.stat().st_mtime_ns}" for f in files]
+
+
 def _settings_key(name: str, o: DetoxOptions) -> str:
-    blob = json.dumps({"system": name, "max_new_tokens": o.max_new_tokens}, sort_keys=True)
+    blob = json.dumps({"system": name, "max_new_tokens": o.max_new_tokens, "files": _model_files(name)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
