@@ -136,10 +136,9 @@ def counterfactual_copies(records: Sequence[Any], copies: int, seed: int, benign
     `benign_copies` of a Benign one, default `copies`), with the same labels; ids end in '#cf<k>'
     and `parent_id` names the original. Seeded.
 
-    More copies of the benign rows than of the unsafe ones also lowers how often a text naming a
-    group is unsafe in training, for every group alike: symmetric copies equalise the groups at the
-    corpus's rate for group mentions (about 60 % unsafe), so a neutral "I'm a Sikh person." would
-    still look half unsafe."""
+    Symmetric copies equalise the groups at the corpus's rate for rows naming a group (about 60 %
+    unsafe); more benign copies are meant to lower that rate for every group alike. Measured here,
+    neither narrowed the counterfactual spread overall (README, "Counterfactual augmentation")."""
     from srllm.data.spans import span_words
 
     rng = random.Random(seed)
