@@ -152,9 +152,11 @@ class Verifier:
             return []
         flagged = flagged or [[] for _ in sources]
         live = [i for i, o in enumerate(outputs) if o.strip()]
-        scored = self.classifier.predict([outputs[i] for i in live] + list(sources))
+        distinct = list(dict.fromkeys(sources))  # retries verify one source against many candidates
+        scored = self.classifier.predict([outputs[i] for i in live] + distinct)
         reports = dict(zip(live, scored[: len(live)]))
-        source_reports = scored[len(live):]
+        by_source = dict(zip(distinct, scored[len(live):]))
+        source_reports = [by_source[s] for s in sources]
         sims = self.similarity([sources[i] for i in live], [outputs[i] for i in live]) if live else []
         similarity = dict(zip(live, (float(s) for s in sims)))
         return [self._one(src, out, reports.get(i), similarity.get(i, 0.0), flagged[i], source_reports[i])

@@ -70,9 +70,9 @@ def group_terms(text: str) -> list[tuple[int, int, str]]:
     """(start, end, slot) of every swappable group word in `text`, in order; a plural noun right
     after a group adjective ("Muslim women") belongs to the adjective and is not swapped."""
     found = [(m.start(1), m.end(1), "adjective") for m in _ADJECTIVE_RE.finditer(text)]
-    after_adjective = {m.end(1) for m in _ADJECTIVE_RE.finditer(text)}
+    adjective_ends = [end for _, end, _ in found]
     for m in _NOUN_RE.finditer(text):
-        preceded = any(text[e:m.start()].isspace() for e in after_adjective if e < m.start())
+        preceded = any(text[e:m.start()].isspace() for e in adjective_ends if e < m.start())
         if not preceded:
             found.append((m.start(1), m.end(1), "noun"))
     return sorted(found)

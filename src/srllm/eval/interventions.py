@@ -39,13 +39,14 @@ def delete_flagged(texts: list[str], threshold: float = 0.5) -> list[str]:
     return [" ".join(w for w in _WORD.findall(t) if w not in flagged) for t in texts]
 
 
-def srllm_pipeline() -> Intervention:
+def srllm_pipeline(quality: str | None = None) -> Intervention:
+    """The safety pipeline on the shipped defaults, starting at tier `quality` (default: the configured one)."""
     try:
-        from srllm.rewrite import SafetyPipeline
+        from srllm.rewrite import PipelineConfig, SafetyPipeline
     except ImportError as exc:
         raise InterventionError("the srllm safety pipeline (srllm.rewrite.SafetyPipeline) is not available in this "
                                 "install; use --intervention delete-flagged or identity") from exc
-    pipeline = SafetyPipeline.load()
+    pipeline = SafetyPipeline.load(PipelineConfig(quality=quality) if quality else None)
 
     def run(texts: list[str]) -> list[str]:
         return [result.output for result in pipeline.run_many(list(texts))]

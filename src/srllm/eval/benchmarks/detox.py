@@ -64,13 +64,6 @@ def _qwen(few_shot: bool, o: DetoxOptions) -> System:
     return rewriter.rewrite
 
 
-def _pipeline(quality: str | None) -> System:
-    from srllm.rewrite import PipelineConfig, SafetyPipeline
-
-    pipeline = SafetyPipeline.load(PipelineConfig(quality=quality) if quality else None)
-    return lambda texts: [r.output for r in pipeline.run_many(list(texts))]
-
-
 def _adapter(path: str | None, o: DetoxOptions) -> System:
     from srllm.generate import Rewriter
     from srllm.rewrite.assets import default_adapter
@@ -81,7 +74,7 @@ def _adapter(path: str | None, o: DetoxOptions) -> System:
 
 def build_system(name: str, o: DetoxOptions) -> System:
     """The system called `name` (see the module docstring); unknown names raise BenchmarkError."""
-    from srllm.eval.interventions import delete_flagged
+    from srllm.eval.interventions import delete_flagged, srllm_pipeline
 
     if name == "delete-flagged":
         return delete_flagged
@@ -90,7 +83,7 @@ def build_system(name: str, o: DetoxOptions) -> System:
     if name in ("qwen-zero-shot", "qwen-few-shot"):
         return _qwen(name == "qwen-few-shot", o)
     if name in ("pipeline", "pipeline-best"):
-        return _pipeline("best" if name == "pipeline-best" else None)
+        return srllm_pipeline("best" if name == "pipeline-best" else None)
     raise BenchmarkError(f"detox: unknown system {name!r}; expected some of {DEFAULT_SYSTEMS + ['pipeline-best', 'adapter:<folder>']}")
 
 
@@ -187,7 +180,7 @@ class Detox(Benchmark):
         from srllm.eval.scorers import score_texts
         from srllm.eval.style_transfer import fluency, joint, similarity
         from srllm.provenance import sha256_file
-        from srllm.similarity import cosine_rows, encoder_embedder, sentence_chrf
+        from srllm.similarity import changed, cosine_rows, encoder_embedder, sentence_chrf
         from srllm.statistics import bootstrap_ci, bootstrap_indices, paired_comparison
 
         o: DetoxOptions = ctx.options  # type: ignore[assignment]
@@ -219,11 +212,8 @@ class Detox(Benchmark):
         unique = sorted({t for outs in outputs.values() for t in outs if t.strip()} | set(texts))
         ppl = {t: (r.perplexity if r is not None else None) for t, r in zip(unique, lm.loglikelihoods(unique))}
         input_vectors = np.asarray(embed(texts), dtype=float)
-        verdicts = {j: {} for j in judges}
-        for judge in judges:
-            scorer = ctx.judge(judge)
-            reports = score_texts(scorer, unique)
-            verdicts[judge] = {t: bool(r.unsafe) for t, r in zip(unique, reports)}
+        verdicts = {judge: {t: bool(r.unsafe) for t, r in zip(unique, score_texts(ctx.judge(judge), unique))}
+                    for judge in judges}
 
         indices = bootstrap_indices(len(pairs), o.resamples, ctx.seed)
         per_item: dict[str, dict[str, np.ndarray]] = {}
@@ -234,7 +224,7 @@ class Detox(Benchmark):
             scores: dict[str, np.ndarray] = {"sim": sim, "fl": fl, "chrf_ref": sentence_chrf(outs, refs)}
             row: dict[str, Any] = {"system": name, "n": len(outs), "sim": float(sim.mean()), "fl": float(fl.mean()),
                                    "chrf_ref": float(scores["chrf_ref"].mean()),
-                                   "copy_pct": 100 * float(np.mean([a.split() == b.split() for a, b in zip(outs, texts)])),
+                                   "copy_pct": 100 * float(np.mean([not changed(t, a) for a, t in zip(outs, texts)])),
                                    **{k: v for k, v in timing.get(name, {}).items() if k == "s_per_text"}}
             for judge in judges:
                 sta = np.array([0.0 if not t.strip() else float(not verdicts[judge][t]) for t in outs])
