@@ -9,7 +9,7 @@ OUT ?= build/corpus
 PYTEST_ARGS ?=
 EXAMPLES ?= examples/sentences.txt
 
-.PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite rewriter \
+.PHONY: setup browser run corpus test test-all bench bench-train bench-classify bench-rewrite bench-generate rewriter \
 	eval-rewriter classifier eval-classifier eval-rewrite eval-detox eval-paper gguf-runtime judge serve loadtest fuzz fuzz-files fuzz-http clean models
 
 $(BIN)/python:
@@ -70,6 +70,14 @@ bench-classify: setup
 # Rewrite latency / throughput per generation backend (fp32, int8), one by one and batched.
 bench-rewrite: setup
 	$(BIN)/python benchmarks/bench_rewrite.py --test $(OUT)/test.jsonl --threads 1
+
+# Generation speed per model x backend in one run (needs `make gguf-runtime models`): the shipped 135M
+# adapter on llama.cpp (merged q8_0 GGUF) against transformers fp32, then the 1.5B best tier on llama.cpp.
+bench-generate: setup
+	$(BIN)/python benchmarks/bench_rewrite.py --words 20 --n 16 --latency-n 10 --batch-size 16 --threads 2 \
+	  --backends llama-cpp,transformers --gguf-type q8_0 --out build/bench/generate-135m.json
+	$(BIN)/python benchmarks/bench_rewrite.py --tier best --words 20 --n 8 --latency-n 8 --threads 2 \
+	  --out build/bench/generate-1.5b.json
 
 # Reproduce the shipped default rewriter: corpus -> LoRA training -> held-out comparison with the
 # zero-shot and few-shot base model -> package with its model card.

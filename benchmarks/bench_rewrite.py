@@ -2,12 +2,14 @@
 
 Backends (same `Rewriter` interface, same greedy decoding):
 - ``transformers``: the merged model in fp32;
-- ``transformers-int8``: the same with dynamic int8 Linear layers (``Rewriter.load(quantize="int8")``).
+- ``transformers-int8``: the same with dynamic int8 Linear layers (``Rewriter.load(quantize="int8")``);
+- ``llama-cpp``: the adapter merged into its base and written as an F16 GGUF once into the cache
+  (`srllm.export.merged_gguf`), run by llama.cpp with the prompt prefix's KV state reused
+  (`srllm.backends.llamacpp.LlamaCppRewriter`; needs ``make gguf-runtime``).
 Each is timed one sentence per generate() call (what an interactive `srllm rewrite` does) and
 `--batch-size` sentences per call, left-padded (what `srllm rewrite --input` and `srllm eval
 rewrite` do); the share of int8 outputs equal to fp32's is reported.
-llama.cpp (`llama-cpp-python`) has no prebuilt wheel on PyPI for this platform (it compiles for
-about 8 minutes), so it is not offered.
+The share of each backend's outputs equal to the first backend's is reported.
 
 Reports, per backend: per-sentence latency p50 / p95 (wall seconds of one call for one sentence),
 batch throughput (sentences/s and new tokens/s over all sentences), and, with --pipeline, the
@@ -33,7 +35,21 @@ from pathlib import Path
 
 import numpy as np
 
-BACKENDS = {"transformers": None, "transformers-int8": "int8"}
+BACKENDS = ("transformers", "transformers-int8", "llama-cpp")
+
+
+def load_backend(backend: str, model: str | None, adapter: str | None, threads: int | None, max_new_tokens: int,
+                 gguf_type: str = "f16"):
+    """A rewriter for `backend` (one of `BACKENDS`) on the same model and adapter."""
+    if backend == "llama-cpp":
+        from srllm.backends.llamacpp import LlamaCppRewriter
+
+        return LlamaCppRewriter.load(model, adapter=adapter, threads=threads, max_new_tokens=max_new_tokens,
+                                     gguf_type=gguf_type)
+    from srllm.generate import Rewriter
+
+    return Rewriter.load(model, adapter=adapter, threads=threads, max_new_tokens=max_new_tokens,
+                         quantize="int8" if backend == "transformers-int8" else None)
 
 
 def sentences(test: Path | None, n: int, seed: int, words: int | None = None) -> list[str]:
@@ -69,12 +85,14 @@ def bench_rewriter(rewriter, texts: list[str], batch_size: int, latency_n: int) 
     outputs = rewriter.rewrite(texts, batch_size=batch_size)
     seconds = time.perf_counter() - started
     tok = rewriter.last_stats["generated_tokens"]
+    prompt_rate = rewriter.last_stats.get("prompt_tokens_per_s")  # llama.cpp reports prompt evaluation apart
     return {
         "one_by_one": {"sentences": len(lat), "latency_s": percentiles(lat), "sentences_per_s": round(len(lat) / sum(lat), 3),
                        "tokens_per_s": round(tokens / sum(lat), 2)},
         "batched": {"batch_size": batch_size, "sentences": len(texts), "seconds": round(seconds, 2),
                     "sentences_per_s": round(len(texts) / seconds, 3), "tokens_per_s": round(tok / seconds, 2),
-                    "seconds_per_sentence": round(seconds / len(texts), 3)},
+                    "seconds_per_sentence": round(seconds / len(texts), 3),
+                    **({"prompt_tokens_per_s": prompt_rate} if prompt_rate is not None else {})},
     }, outputs
 
 
@@ -107,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--backends", default="transformers,transformers-int8",
-                        help="comma-separated: transformers (fp32), transformers-int8 (dynamic int8 Linear layers)")
+                        help="comma-separated: transformers (fp32), transformers-int8 (dynamic int8 Linear layers), "
+                             "llama-cpp (merged F16 GGUF)")
+    parser.add_argument("--gguf-type", default="f16", help="llama-cpp: the merged adapter's GGUF type (f16, f32, q8_0)")
     parser.add_argument("--pipeline", action="store_true", help="also time the whole SafetyPipeline (needs the classifier)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tier", default=None, help="time this pipeline tier's generator (e.g. fast) instead of --backends")
@@ -115,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/bench/rewrite.json"))
     args = parser.parse_args(argv)
 
-    from srllm.generate import Rewriter
     from srllm.provenance import run_metadata
     from srllm.rewrite.assets import default_adapter
 
@@ -147,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         if backend not in BACKENDS:
             parser.error(f"unknown backend {backend!r}; expected some of {list(BACKENDS)}")
         started = time.perf_counter()
-        rewriter = Rewriter.load(args.model, adapter=adapter, threads=args.threads, max_new_tokens=args.max_new_tokens,
-                                 quantize=BACKENDS[backend])
+        rewriter = load_backend(backend, args.model, adapter, args.threads, args.max_new_tokens, args.gguf_type)
         load_s = time.perf_counter() - started
         stats, outputs = bench_rewriter(rewriter, texts, args.batch_size, args.latency_n)
         stats["load_s"] = round(load_s, 2)

@@ -132,7 +132,7 @@ def test_too_long_a_prompt_is_a_clear_error(base):
 @needs_smollm2
 def test_the_shipped_adapter_runs_through_its_merged_gguf():
     pytest.importorskip("peft")
-    from srllm.backends.llamacpp import LlamaCppRewriter
+    from srllm.backends.llamacpp import DEFAULT_GGUF_TYPE, LlamaCppRewriter
     from srllm.export import merged_gguf
     from srllm.rewrite.assets import adapter_available, default_adapter
 
@@ -140,9 +140,9 @@ def test_the_shipped_adapter_runs_through_its_merged_gguf():
         pytest.skip("the shipped adapter is not in this installation")
     rewriter = LlamaCppRewriter.load(adapter=default_adapter(), threads=1, max_new_tokens=24)
     assert rewriter.format == "chat" and rewriter.few_shot == []
-    path = merged_gguf(default_adapter())
+    path = merged_gguf(default_adapter(), out_type=DEFAULT_GGUF_TYPE)
     assert rewriter.info["gguf"] == str(path)  # built once into the cache, then reused
     mtime = path.stat().st_mtime_ns
-    assert merged_gguf(default_adapter()).stat().st_mtime_ns == mtime
+    assert merged_gguf(default_adapter(), out_type=DEFAULT_GGUF_TYPE).stat().st_mtime_ns == mtime
     out = rewriter.rewrite(["who gives a shit if they 're drunk and high ?"])
     assert out[0] and out[0] != "who gives a shit if they 're drunk and high ?"

@@ -112,6 +112,24 @@ def test_tiers_from_config_through_a_registered_backend():
     assert built == [("fast", False, 40), ("best", True, 64)] and result.tier == "best"
 
 
+def test_a_tier_uses_the_first_of_its_backends_that_loads():
+    def broken(spec: TierSpec, options: dict) -> Logged:
+        raise ImportError("llama_cpp is not installed")
+
+    register_backend("broken-test", broken)
+    register_backend("working-test", lambda spec, options: Logged(spec.name, [], soften))
+    tier = Tier(TierSpec(name="fast", backend=["no-such-backend", "broken-test", "working-test"]))
+    assert tier.load().rewrite([INSULT]) == [soften(INSULT)] and tier.backend == "working-test"
+    assert tier.spec.to_dict()["backend"] == ["no-such-backend", "broken-test", "working-test"]
+    none = Tier(TierSpec(name="fast", backend=["no-such-backend", "broken-test"]))
+    with pytest.raises(TierUnavailableError) as error:
+        none.load()
+    assert "'no-such-backend' is not installed" in str(error.value) and "llama_cpp is not installed" in str(error.value)
+    assert TierSpec(name="one", backend=["transformers"]).backend == "transformers"
+    with pytest.raises(ValueError, match="tiers.fast.backend must be a backend name or a non-empty list"):
+        TierSpec(name="fast", backend=[])
+
+
 def test_tier_settings_are_validated_with_their_name():
     with pytest.raises(ValueError, match=r"tiers.best: unknown setting\(s\) \['modle'\]"):
         PipelineConfig(tiers={"fast": {}, "best": {"modle": "x"}})

@@ -41,7 +41,7 @@ from srllm.taxonomy import INSTRUCTION, SYSTEM_PROMPT
 log = logging.getLogger(__name__)
 
 DEFAULT_N_CTX = 2048
-DEFAULT_GGUF_TYPE = "f16"  # of an adapter's merged GGUF (q8_0: smaller, slightly different outputs)
+DEFAULT_GGUF_TYPE = "q8_0"  # of an adapter's merged GGUF: 3x faster than fp32 transformers here, 15 of 16 outputs the same (f16: 1.9x, all the same)
 EXTRA_BUFFERS_ENV = "SRLLM_LLAMA_EXTRA_BUFFERS"
 _OPEN_LOCK = threading.Lock()
 

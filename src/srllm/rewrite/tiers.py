@@ -8,8 +8,9 @@ a text whose rewrites all fail there escalates to each later tier before any fal
 
 Backends are loaders registered by name (`register_backend`): ``transformers`` and
 ``transformers-int8`` (`srllm.generate.Rewriter`) are built in; another backend (e.g. llama.cpp)
-registers itself with one call. A tier whose backend or model is missing is reported as
-unavailable with the reason, never silently skipped.
+registers itself with one call. A tier may list several backends in preference order (``backend:
+[llama-cpp, transformers]``): the first that loads is used, and `Tier.backend` says which. A tier
+none of whose backends loads is reported as unavailable with every reason, never silently skipped.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 #: The shipped tiers, in escalation order (configs/safety-pipeline.yaml spells them out).
-#: fast: the distilled student, the shipped LoRA adapter on SmolLM2-135M.
+#: fast: the distilled student, the shipped LoRA adapter on SmolLM2-135M: merged into a q8_0 GGUF on
+#:       llama.cpp where llama-cpp-python is installed (3x lower latency), else transformers.
 #: best: the 1.5B Qwen2.5 model few-shot through the llama.cpp backend (available once that backend
 #:       and the model are installed; until then the pipeline reports it unavailable and goes on).
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
-    "fast": {"adapter": "shipped", "backend": "transformers"},
+    "fast": {"adapter": "shipped", "backend": ["llama-cpp", "transformers"]},
     "best": {"model": "qwen2.5-coder-1.5b-instruct", "few_shot": True, "prompt": "safety", "backend": "llama-cpp"},
 }
 DEFAULT_QUALITY = "fast"
@@ -51,11 +53,17 @@ class TierSpec:
     adapter: str | None = None
     few_shot: bool = False
     prompt: str = "paper"
-    backend: str = "transformers"
+    backend: str | tuple[str, ...] = "transformers"
     candidates: int | None = None
     max_new_tokens: int | None = None
 
     def __post_init__(self) -> None:
+        backend = (self.backend,) if isinstance(self.backend, str) else self.backend
+        if (not isinstance(backend, (list, tuple)) or not backend
+                or not all(isinstance(b, str) and b for b in backend)):
+            raise ValueError(f"tiers.{self.name}.backend must be a backend name or a non-empty list of them, "
+                             f"got {self.backend!r}")
+        object.__setattr__(self, "backend", backend[0] if len(backend) == 1 else tuple(backend))
         if self.candidates is not None and (not isinstance(self.candidates, int) or self.candidates < 0):
             raise ValueError(f"tiers.{self.name}.candidates must be an integer >= 0, got {self.candidates!r}")
         if self.max_new_tokens is not None and (not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1):
@@ -65,8 +73,15 @@ class TierSpec:
         if not isinstance(self.few_shot, bool):
             raise ValueError(f"tiers.{self.name}.few_shot must be true or false, got {self.few_shot!r}")
 
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The backends to try, in preference order."""
+        return (self.backend,) if isinstance(self.backend, str) else tuple(self.backend)
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "name"}
+        out = {k: v for k, v in asdict(self).items() if k != "name"}
+        out["backend"] = self.backend if isinstance(self.backend, str) else list(self.backend)
+        return out
 
 
 def parse_tiers(data: Mapping[str, Any]) -> list[TierSpec]:
@@ -180,29 +195,35 @@ class Tier:
         self.options = dict(options or {})  # a copy, but "shared" stays the same dict
         self._generator = generator
         self.error: str | None = None
+        #: the backend that loaded (None until then, or for a generator passed in)
+        self.backend: str | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def load(self) -> Any:
-        """The generator; raises `TierUnavailableError` with the reason when it cannot be built."""
+        """The generator from the first of the tier's backends that loads; raises
+        `TierUnavailableError` with every backend's reason when none does."""
         if self._generator is not None:
             return self._generator
         if self.error is not None:
             raise TierUnavailableError(self.error)
-        loader = _BACKENDS.get(self.spec.backend)
-        try:
-            if loader is None:
-                raise TierUnavailableError(f"backend {self.spec.backend!r} is not installed (available: {backends()})")
-            self._generator = loader(self.spec, self.options)
-        except TierUnavailableError as exc:
-            self.error = f"tier {self.name!r}: {exc}"
-        except (OSError, ImportError, ValueError, LookupError, RuntimeError) as exc:  # ModelError, AssetMissingError
-            self.error = f"tier {self.name!r} ({self.spec.model or 'default model'}, {self.spec.backend}): {exc}"
-        if self.error is not None:
-            raise TierUnavailableError(self.error)
-        return self._generator
+        reasons = []
+        for backend in self.spec.backends:
+            loader = _BACKENDS.get(backend)
+            try:
+                if loader is None:
+                    raise TierUnavailableError(f"backend {backend!r} is not installed (available: {backends()})")
+                self._generator = loader(self.spec, self.options)
+                self.backend = backend
+                return self._generator
+            except TierUnavailableError as exc:
+                reasons.append(str(exc))
+            except (OSError, ImportError, ValueError, LookupError, RuntimeError) as exc:  # ModelError, AssetMissingError
+                reasons.append(f"{self.spec.model or 'default model'}, {backend}: {exc}")
+        self.error = f"tier {self.name!r}: " + "; ".join(reasons)
+        raise TierUnavailableError(self.error)
 
     def get(self) -> Any:
         try:
