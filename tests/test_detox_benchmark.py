@@ -95,3 +95,16 @@ def test_cache_key_follows_the_weights(tmp_path: Path) -> None:
     (adapter / "adapter_model.safetensors").write_bytes(b"v2, retrained")
     assert _settings_key(f"adapter:{adapter}", options) != before
     assert _settings_key("delete-flagged", options) != _settings_key("copy-input", options)
+
+
+def test_pipeline_cache_key_follows_the_installed_backend(monkeypatch) -> None:
+    import importlib.util
+
+    from srllm.eval.benchmarks.detox import DetoxOptions, _settings_key
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name, *a))
+    with_llama = _settings_key("pipeline", DetoxOptions())
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert _settings_key("pipeline", DetoxOptions()) != with_llama  # the fast tier changes backend
+    assert _settings_key("copy-input", DetoxOptions()) == _settings_key("copy-input", DetoxOptions())

@@ -105,8 +105,21 @@ def _model_files(name: str) -> list[str]:
     return [f"{f} {f.stat().st_size} {f.stat().st_mtime_ns}" for f in files]
 
 
+def _backend_state(name: str) -> dict[str, Any]:
+    """What picks a pipeline's generators: its tiers and whether llama.cpp is installed (the fast tier
+    runs on it when it is, else on transformers), so switching backends never reuses stale outputs."""
+    if not name.startswith("pipeline"):
+        return {}
+    import importlib.util
+
+    from srllm.rewrite import PipelineConfig
+
+    return {"tiers": PipelineConfig().to_dict()["tiers"], "llama_cpp": importlib.util.find_spec("llama_cpp") is not None}
+
+
 def _settings_key(name: str, o: DetoxOptions) -> str:
-    blob = json.dumps({"system": name, "max_new_tokens": o.max_new_tokens, "files": _model_files(name)}, sort_keys=True)
+    blob = json.dumps({"system": name, "max_new_tokens": o.max_new_tokens, "files": _model_files(name),
+                       **_backend_state(name)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
