@@ -3,7 +3,8 @@
 Backends (same `Rewriter` interface, same greedy decoding):
 - ``transformers``: the merged model in fp32;
 - ``transformers-int8``: the same with dynamic int8 Linear layers (``Rewriter.load(quantize="int8")``);
-- ``llama-cpp``: the adapter merged into its base and written as an F16 GGUF once into the cache
+- ``llama-cpp``: the adapter merged into its base and written once into the cache as a GGUF of
+  ``--gguf-type`` (F16 by default here; the fast tier uses q8_0)
   (`srllm.export.merged_gguf`), run by llama.cpp with the prompt prefix's KV state reused
   (`srllm.backends.llamacpp.LlamaCppRewriter`; needs ``make gguf-runtime``).
 Each is timed one sentence per generate() call (what an interactive `srllm rewrite` does) and
@@ -39,7 +40,7 @@ BACKENDS = ("transformers", "transformers-int8", "llama-cpp")
 
 
 def load_backend(backend: str, model: str | None, adapter: str | None, threads: int | None, max_new_tokens: int,
-                 gguf_type: str = "f16"):
+                 gguf_type: str):
     """A rewriter for `backend` (one of `BACKENDS`) on the same model and adapter."""
     if backend == "llama-cpp":
         from srllm.backends.llamacpp import LlamaCppRewriter
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--backends", default="transformers,transformers-int8",
                         help="comma-separated: transformers (fp32), transformers-int8 (dynamic int8 Linear layers), "
-                             "llama-cpp (merged F16 GGUF)")
+                             "llama-cpp (merged GGUF of --gguf-type)")
     parser.add_argument("--gguf-type", default="f16", help="llama-cpp: the merged adapter's GGUF type (f16, f32, q8_0)")
     parser.add_argument("--pipeline", action="store_true", help="also time the whole SafetyPipeline (needs the classifier)")
     parser.add_argument("--seed", type=int, default=0)

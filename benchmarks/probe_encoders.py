@@ -27,28 +27,21 @@ LABELS = ("unsafe", "toxic", "bias")
 
 
 def embed(encoder: str, texts: list[str], threads: int, batch: int = 64, max_length: int = 96) -> tuple[np.ndarray, float]:
-    """L2-normalised mean-pooled embeddings of `texts` (input order) and texts per second."""
+    """L2-normalised mean-pooled embeddings of `texts` (`srllm.models.embed_sentences`, input order; sorted
+    by length first so batches pad little) and texts per second."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    from srllm.models import resolve
+    from srllm.models import embed_sentences, load_encoder
 
     torch.set_num_threads(threads)
-    path = resolve(encoder, kind="encoder").path
-    tokenizer, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+    model, tokenizer = load_encoder(encoder)
     order = np.argsort([len(t) for t in texts], kind="stable")
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     started = time.perf_counter()
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch):
-            index = order[start : start + batch]
-            enc = tokenizer([texts[i] for i in index], padding=True, truncation=True, max_length=max_length,
-                            return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-            out[index] = pooled.numpy()
-    return out, len(texts) / (time.perf_counter() - started)
+    vectors = embed_sentences(model, tokenizer, [texts[i] for i in order], batch_size=batch, max_length=max_length)
+    rate = len(texts) / (time.perf_counter() - started)
+    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+    out[order] = vectors.numpy()
+    return out, rate
 
 
 def cached(cache: Path, encoder: str, name: str, texts: list[str], threads: int) -> tuple[np.ndarray, float | None]:
@@ -66,16 +59,11 @@ def cached(cache: Path, encoder: str, name: str, texts: list[str], threads: int)
 def eval_sets(data_dir: str) -> dict[str, tuple[list[str], np.ndarray]]:
     """name -> (texts, 0/1 labels) of the out-of-distribution sets."""
     from srllm.data.heldout import load_functional
-    from srllm.data.sources.babe import BABE
-    from srllm.data.sources.dynahate import DynaHate
     from srllm.data.sources.mbias import MBIASToxiGenTest
+    from srllm.eval.classifier import babe_sg2, dynahate_test
 
     toxigen = MBIASToxiGenTest(data_dir).load()
-    babe = BABE(data_dir).load()
-    babe = babe[(babe["subgroup"] == "SG2") & (babe["label_bias"] != "No agreement")]
-    dynahate = DynaHate(data_dir).load()
-    dynahate = dynahate[dynahate["split"] == "test"]
-    functional = load_functional()
+    babe, dynahate, functional = babe_sg2(data_dir), dynahate_test(data_dir), load_functional()
     return {
         "toxigen": (toxigen["biased_text"].tolist(), toxigen["label"].to_numpy(dtype=int)),
         "babe": (babe["text"].tolist(), (babe["label_bias"] == "Biased").to_numpy(dtype=int)),

@@ -165,11 +165,24 @@ def toxigen_section(clf: Classifier, data_dir: str | None) -> dict[str, Any]:
     }
 
 
-def babe_section(clf: Classifier, data_dir: str | None, max_sentences: int | None = None) -> dict[str, Any]:
+def babe_sg2(data_dir: str | None) -> Any:
+    """BABE's SG2 sentences with an agreed expert label (the rows every BABE figure here uses)."""
     from srllm.data.sources.babe import BABE
 
     frame = BABE(data_dir).load()
-    frame = frame[(frame["subgroup"] == "SG2") & (frame["label_bias"] != "No agreement")]
+    return frame[(frame["subgroup"] == "SG2") & (frame["label_bias"] != "No agreement")]
+
+
+def dynahate_test(data_dir: str | None) -> Any:
+    """DynaHate's test rows (evaluation only)."""
+    from srllm.data.sources.dynahate import DynaHate
+
+    frame = DynaHate(data_dir).load()
+    return frame[frame["split"] == "test"]
+
+
+def babe_section(clf: Classifier, data_dir: str | None, max_sentences: int | None = None) -> dict[str, Any]:
+    frame = babe_sg2(data_dir)
     if max_sentences:
         frame = frame.sample(n=min(max_sentences, len(frame)), random_state=SEED)
     texts = frame["text"].tolist()
@@ -199,10 +212,7 @@ def babe_section(clf: Classifier, data_dir: str | None, max_sentences: int | Non
 def dynahate_section(clf: Classifier, data_dir: str | None) -> dict[str, Any]:
     """DynaHate test rows (adversarial hate and its contrastive perturbations): accuracy of the unsafe
     decision against label hate / nothate, beside alt-profanity-check at 0.5."""
-    from srllm.data.sources.dynahate import DynaHate
-
-    frame = DynaHate(data_dir).load()
-    frame = frame[frame["split"] == "test"]
+    frame = dynahate_test(data_dir)
     texts, labels = frame["text"].tolist(), (frame["label"] == "hate").to_numpy(dtype=int)
     probs = clf.probabilities(texts)
     unsafe = probs[UNSAFE_HEAD][:, clf.levels[UNSAFE_HEAD].index("Unsafe")]

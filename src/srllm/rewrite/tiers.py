@@ -15,10 +15,13 @@ none of whose backends loads is reported as unavailable with every reason, never
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 #: The shipped tiers, in escalation order (configs/safety-pipeline.yaml spells them out).
 #: fast: the distilled student, the shipped LoRA adapter on SmolLM2-135M: merged into a q8_0 GGUF on
@@ -217,6 +220,8 @@ class Tier:
                     raise TierUnavailableError(f"backend {backend!r} is not installed (available: {backends()})")
                 self._generator = loader(self.spec, self.options)
                 self.backend = backend
+                if reasons:  # a preferred backend failed: say so, never fall back silently
+                    log.warning("tier %r runs on %s: %s", self.name, backend, "; ".join(reasons))
                 return self._generator
             except TierUnavailableError as exc:
                 reasons.append(str(exc))
