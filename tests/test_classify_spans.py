@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from srllm.classify.data import source_quotas, span_supervised, stratified_sample
+from srllm.classify.data import source_quotas, span_targets, stratified_sample
 from srllm.classify.spans import IGNORE, best_span_threshold, mean_span_f1, span_f1, token_labels, word_spans
 
 
@@ -28,11 +28,13 @@ def test_token_labels_mark_overlapping_tokens_and_ignore_special_ones():
     assert token_labels(offsets, [], supervised=False) == [IGNORE] * 5
 
 
-def test_span_supervision_comes_from_spans_or_from_texts_without_any_risk():
+def test_span_supervision_comes_from_spans_of_risky_texts_or_from_texts_without_any_risk():
     risky = dict(bias="Yes", toxicity="No", harm="Low")
-    assert span_supervised(SimpleNamespace(biased_spans=[[0, 3]], **risky))
-    assert not span_supervised(SimpleNamespace(biased_spans=[], **risky))
-    assert span_supervised(SimpleNamespace(biased_spans=[], bias="No", toxicity="No", harm="Low"))
+    assert span_targets(SimpleNamespace(biased_spans=[[0, 3]], **risky)) == ([[0, 3]], True)
+    assert span_targets(SimpleNamespace(biased_spans=[], **risky)) == ([], False)
+    assert span_targets(SimpleNamespace(biased_spans=[], bias="No", toxicity="No", harm="Low")) == ([], True)
+    # a benign text's rewritten words (a pronoun made neutral) are not biased spans: every token is 0
+    assert span_targets(SimpleNamespace(biased_spans=[[9, 12]], bias="No", toxicity="No", harm="Low")) == ([], True)
 
 
 @pytest.fixture(scope="module")

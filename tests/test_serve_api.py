@@ -259,3 +259,13 @@ def test_settings_yaml_env_and_overrides(tmp_path: Path) -> None:
         ServeSettings.load(env={"SRLLM_SERVE_MAX_TEXTS": "many"})
     with pytest.raises(ValueError, match="unknown serve setting 'colour'"):
         ServeSettings.load(colour="red")
+
+
+def test_pipeline_config_setting_is_checked_at_start(tmp_path: Path) -> None:
+    assert ServeSettings(pipeline_config="safety-pipeline-fast.yaml").pipeline_config == "safety-pipeline-fast.yaml"
+    bad = tmp_path / "pipeline.yaml"
+    bad.write_text("quality: fast\ncandidtes: 2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"pipeline_config: .*pipeline.yaml: unknown pipeline setting\(s\) \['candidtes'\]"):
+        ServeSettings(pipeline_config=str(bad))
+    with pytest.raises(ValueError, match="pipeline_config: nope.yaml: no such pipeline config file"):
+        ServeSettings.load(env={"SRLLM_SERVE_PIPELINE_CONFIG": "nope.yaml"})

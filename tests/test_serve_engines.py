@@ -61,6 +61,20 @@ def test_default_engine_behind_the_api() -> None:
         assert isinstance(moderation["flagged"], bool)
 
 
+@pytest.mark.skipif(_default_engine_missing() is not None, reason=f"default engine: {_default_engine_missing()}")
+def test_default_engine_serves_the_pipeline_of_its_config() -> None:
+    """--pipeline-config safety-pipeline-fast.yaml: the fast tier only (no escalation to the 1.5B model),
+    one sampled retry, the loaded classifier shared with /v1/classify."""
+    pytest.importorskip("transformers")
+    engine = DefaultEngine(pipeline_config="safety-pipeline-fast.yaml")
+    engine.load_for("rewrite")
+    pipeline = engine._pipeline
+    assert [tier.name for tier in pipeline.tiers] == ["fast"] and pipeline.config.candidates == 1
+    assert pipeline.classifier is engine._classifier
+    result = engine.rewrite([UNSAFE])[0]
+    assert result.decision in ("rewritten", "fell_back") and result.tier in (None, "fast")
+
+
 @pytest.mark.slow
 def test_offline_guard_on_the_packaged_chat_model() -> None:
     """No upstream: the guard answers with SmolLM2-135M-Instruct (streaming and not)."""

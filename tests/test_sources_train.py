@@ -85,7 +85,8 @@ def test_neutral_rewriter_aligns_lines_and_detokenises(fixture_data):
     adapter, records = load("neutral_rewriter", fixture_data(files))
     first = records[0]
     assert first.text == "The nurse said she was tired." and first.benign_variation == "The nurse said they were tired."
-    assert first.bias == "Yes" and first.target_demographic == ["gender"] and first.biased_words == ["she", "was"]
+    assert first.bias == "No" and first.annotation == "Benign"  # a pronoun alone never makes a text unsafe
+    assert first.target_demographic == ["gender"] and first.biased_words == ["she", "was"]
     assert records[1].bias == "No" and records[1].parent_id == first.id
     assert records[2].text == "I'll talk to him."
     assert adapter.skipped == Counter({"Reddit: rewrite identical to source": 1})
@@ -150,7 +151,9 @@ def test_real_train_sources(real_data_dir, name, expected):
     adapter, records = load(name, real_data_dir)
     assert len(records) == expected
     assert len({r.id for r in records}) == len(records)
-    assert {r.annotation for r in records} == {"Benign", "Unsafe"}
+    # NeuTral Rewriter's gendered originals assume a gender but say nothing against a group: all Benign
+    annotations = {"Benign"} if name == "neutral_rewriter" else {"Benign", "Unsafe"}
+    assert {r.annotation for r in records} == annotations
 
 
 @pytest.mark.realdata

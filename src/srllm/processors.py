@@ -71,7 +71,8 @@ class RewriteProcessor:
     def options(self) -> dict[str, Any]:
         import argparse
 
-        from srllm.cli.rewrite import MODEL_KEYS, pipeline_config
+        from srllm.cli.rewrite import pipeline_config
+        from srllm.rewrite.config import MODEL_KEYS
 
         namespace = argparse.Namespace(**self.arguments)
         config = pipeline_config(namespace).to_dict()  # a --config file may choose the models too

@@ -84,11 +84,17 @@ def split_symbols(tokenizer: Any) -> Any:
     return tokenizer
 
 
-def span_supervised(record: Any) -> bool:
-    """Whether a record's token labels are known: it has marked spans, or it carries no risk at all."""
-    if getattr(record, "biased_spans", None):
-        return True
-    return record.bias == "No" and record.toxicity == "No" and record.harm == "Low"
+def span_targets(record: Any) -> tuple[list[list[int]], bool]:
+    """The spans a record's token labels come from, and whether they are known.
+
+    A text with no risk at all is supervised with every token 0, even when a human rewrite changed some
+    of its words (NeuTral Rewriter's "she" -> "they"): a word is only a biased span in a risky text. A
+    risky text is supervised where its words are marked, and ignored where nobody marked them.
+    """
+    if record.bias == "No" and record.toxicity == "No" and record.harm == "Low":
+        return [], True
+    spans = [list(span) for span in getattr(record, "biased_spans", None) or []]
+    return spans, bool(spans)
 
 
 def encode(tokenizer: Any, records: list[Any], levels: dict[str, tuple[str, ...]], max_length: int) -> dict[str, Any]:
@@ -96,11 +102,11 @@ def encode(tokenizer: Any, records: list[Any], levels: dict[str, tuple[str, ...]
 
     encoded = tokenizer([r.text for r in records], truncation=True, max_length=max_length, return_offsets_mapping=True)
     labels = {head: np.array([record_labels(r, levels)[head] for r in records]) for head in levels}
-    tokens = [token_labels(offsets, getattr(r, "biased_spans", None), span_supervised(r))
-              for r, offsets in zip(records, encoded["offset_mapping"])]
+    targets = [span_targets(r) for r in records]
+    tokens = [token_labels(offsets, *target) for target, offsets in zip(targets, encoded["offset_mapping"])]
     return {"input_ids": encoded["input_ids"], "labels": labels, "token_labels": tokens,
             "offsets": encoded["offset_mapping"], "texts": [r.text for r in records],
-            "spans": [list(getattr(r, "biased_spans", None) or []) for r in records]}
+            "spans": [spans for spans, _ in targets]}
 
 
 def batch(data: dict[str, Any], index: list[int], pad_id: int) -> tuple[Any, Any, dict[str, Any]]:

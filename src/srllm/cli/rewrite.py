@@ -13,8 +13,6 @@ from srllm.cli.batch import add_batch_arguments, run_file_job
 
 #: --backend -> Rewriter.load(quantize=...) for a plain transformers Rewriter (None: no --backend given, fp32)
 BACKENDS = {None: None, "transformers": None, "transformers-int8": "int8"}
-#: keys of a --config file that choose the models rather than the pipeline's settings
-MODEL_KEYS = ("model", "adapter", "classifier", "encoder", "backend")
 MODEL_DEFAULTS = {"encoder": "minilm-l6-v2"}
 
 
@@ -45,22 +43,18 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
 def pipeline_config(args: argparse.Namespace) -> Any:
     """The PipelineConfig from --config and the flags; errors name the bad setting."""
     from srllm.rewrite import PipelineConfig
+    from srllm.rewrite.config import read_pipeline_file
 
     data: dict[str, Any] = {}
     if args.config is not None:
-        import yaml
-
-        if not args.config.is_file():
-            raise CommandError(f"{args.config}: no such config file")
-        loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise CommandError(f"{args.config}: expected a mapping of settings, got {type(loaded).__name__}")
-        for key in MODEL_KEYS:  # which models: a flag given on the command line wins
-            if key in loaded:
-                value = loaded.pop(key)
-                if getattr(args, key, None) in (None, MODEL_DEFAULTS.get(key)):
-                    setattr(args, key, value)
-        data.update(loaded)
+        try:
+            config, models = read_pipeline_file(args.config)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        for key, value in models.items():  # which models: a flag given on the command line wins
+            if getattr(args, key, None) in (None, MODEL_DEFAULTS.get(key)):
+                setattr(args, key, value)
+        data.update(config.to_dict())
     from srllm.rewrite.tiers import backends
 
     if getattr(args, "backend", None) is not None and args.backend not in backends():

@@ -25,6 +25,9 @@ class Serve(Command):
         parser.add_argument("--upstream-url", default=None,
                             help="OpenAI-compatible base URL the guard forwards to (e.g. http://127.0.0.1:9000/v1); "
                                  "default: the local SmolLM2 chat model")
+        parser.add_argument("--pipeline-config", default=None, metavar="YAML",
+                            help="the default engine's safety pipeline, as `srllm rewrite --config` reads it (e.g. "
+                                 "configs/safety-pipeline-fast.yaml: the fast tier only); default: the shipped one")
         parser.add_argument("--input-policy", choices=("block", "rewrite", "pass"), default=None)
         parser.add_argument("--output-policy", choices=("rewrite", "block", "pass"), default=None)
         parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -47,7 +50,7 @@ class Serve(Command):
         try:
             settings = ServeSettings.load(args.config, host=args.host, port=args.port, engine=args.engine,
                                           upstream_url=args.upstream_url, input_policy=args.input_policy,
-                                          output_policy=args.output_policy)
+                                          output_policy=args.output_policy, pipeline_config=args.pipeline_config)
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level,
@@ -64,6 +67,8 @@ class LoadTest(Command):
         parser.add_argument("--url", default=None, help="a running server on loopback (default: spawn one)")
         parser.add_argument("--engine", dest="load_engine", choices=("default", "lite"), default="lite",
                             help="engine of the spawned server (default lite)")
+        parser.add_argument("--pipeline-config", dest="load_pipeline_config", default=None, metavar="YAML",
+                            help="the spawned server's --pipeline-config (default: the shipped pipeline)")
         parser.add_argument("--duration", type=float, default=60.0, help="seconds (at most 600; default 60)")
         parser.add_argument("--classify-clients", type=int, default=50, help="concurrent /v1/classify clients (50)")
         parser.add_argument("--rewrite-clients", type=int, default=5, help="concurrent /v1/rewrite clients (5)")
@@ -86,7 +91,8 @@ class LoadTest(Command):
                                                  ("/v1/moderate", args.moderate_clients)) if n > 0]
         if not scenarios:
             raise CommandError("no clients: give --classify-clients, --rewrite-clients or --moderate-clients")
-        server = SpawnedServer(args.load_engine) if args.url is None else contextlib.nullcontext()
+        extra = ["--pipeline-config", args.load_pipeline_config] if args.load_pipeline_config else []
+        server = SpawnedServer(args.load_engine, extra) if args.url is None else contextlib.nullcontext()
         try:
             with server as spawned:
                 url = args.url or spawned.url
@@ -101,6 +107,7 @@ class LoadTest(Command):
         print(format_table(results))
         server_cpu = round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None
         data = report(results, url=url, engine=args.load_engine if args.url is None else None,
+                      pipeline_config=args.load_pipeline_config if args.url is None else None,
                       duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu, rewrite_batch=batch)
         print(f"machine: {data['machine']}; CPU seconds during the test: server {server_cpu}, clients {client_cpu}")
         if batch is not None:

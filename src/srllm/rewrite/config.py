@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from srllm.rewrite.tiers import DEFAULT_QUALITY, DEFAULT_TIERS, TierSpec, parse_tiers
 
 FALLBACKS = ("mask", "remove", "none")
+#: keys of a pipeline file that choose the models rather than the pipeline's settings
+MODEL_KEYS = ("model", "adapter", "classifier", "encoder", "backend")
 
 
 @dataclass
@@ -84,3 +87,31 @@ class PipelineConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def read_pipeline_file(path: str | Path) -> tuple[PipelineConfig, dict[str, Any]]:
+    """A pipeline YAML file (a path, or the name of a shipped config such as safety-pipeline-fast.yaml)
+    as its validated settings and its model choices (`MODEL_KEYS` present in it); errors name the file."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file() and path.parent == Path("."):  # a shipped config by name: safety-pipeline-fast.yaml
+        from srllm.configs_path import config_file
+
+        try:
+            path = config_file(path.name)
+        except FileNotFoundError as exc:
+            raise ValueError(f"{path}: no such pipeline config file, and {exc}") from None
+    if not path.is_file():
+        raise ValueError(f"{path}: no such pipeline config file")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable YAML file ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
+    models = {key: loaded.pop(key) for key in MODEL_KEYS if key in loaded}
+    try:
+        return PipelineConfig.from_dict(loaded), models
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

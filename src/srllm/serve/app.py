@@ -95,7 +95,7 @@ def create_app(settings: ServeSettings | None = None, engine: Engine | None = No
     settings' engine)."""
     settings = settings or ServeSettings.load()
     in_process = engine is not None
-    engine = engine or make_engine(settings.engine, settings.chat_model)
+    engine = engine or make_engine(settings.engine, settings.chat_model, pipeline_config=settings.pipeline_config)
     metrics = Metrics()
     service = Service(engine, settings, metrics, in_process=in_process)
 

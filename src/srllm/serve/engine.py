@@ -173,11 +173,13 @@ class DefaultEngine:
 
     name = "default"
 
-    def __init__(self, chat_model: str = "smollm2-135m-instruct", threads: int | None = None):
+    def __init__(self, chat_model: str = "smollm2-135m-instruct", threads: int | None = None,
+                 pipeline_config: str | None = None):
         self._classifier: Any = None
         self._pipeline: Any = None
         self._chat = LocalChat(chat_model)
         self._threads = threads
+        self._pipeline_config = pipeline_config
         self._lock = threading.Lock()
 
     @property
@@ -202,8 +204,19 @@ class DefaultEngine:
             if self._classifier is None:
                 self._classifier = load_classifier(threads=self._threads)
             if role != "classify" and self._pipeline is None:
-                shares = "classifier" in inspect.signature(SafetyPipeline.load).parameters
-                self._pipeline = SafetyPipeline.load(classifier=self._classifier) if shares else SafetyPipeline.load()
+                self._pipeline = self._load_pipeline(SafetyPipeline)
+
+    def _load_pipeline(self, pipeline_class: Any) -> Any:
+        """The pipeline of `pipeline_config` (its models, else the shipped ones), sharing the loaded
+        classifier unless the file names another."""
+        if self._pipeline_config is None:
+            shares = "classifier" in inspect.signature(pipeline_class.load).parameters
+            return pipeline_class.load(classifier=self._classifier) if shares else pipeline_class.load()
+        from srllm.rewrite.config import read_pipeline_file
+
+        config, models = read_pipeline_file(self._pipeline_config)
+        models.setdefault("classifier", self._classifier)
+        return pipeline_class.load(config, **models)
 
     def classify(self, texts: Sequence[str], explain: bool = False) -> list[RiskReport]:
         if self._classifier is None:
@@ -221,10 +234,12 @@ class DefaultEngine:
         return self._chat.chat(messages, max_tokens, temperature, on_text)
 
 
-def make_engine(name: str, chat_model: str = "smollm2-135m-instruct", threads: int | None = None) -> Engine:
-    """The engine called `name` ("default" or "lite"); `threads`: the classifier's CPU threads."""
+def make_engine(name: str, chat_model: str = "smollm2-135m-instruct", threads: int | None = None,
+                pipeline_config: str | None = None) -> Engine:
+    """The engine called `name` ("default" or "lite"); `threads`: the classifier's CPU threads;
+    `pipeline_config`: the default engine's safety-pipeline YAML file (None: the shipped defaults)."""
     if name == "default":
-        return DefaultEngine(chat_model, threads)
+        return DefaultEngine(chat_model, threads, pipeline_config)
     if name == "lite":
         from srllm.serve.lite import LiteEngine
 

@@ -49,7 +49,8 @@ class Service:
             self.classify_pool = self.rewrite_pool = WorkerPool(engine, "classify", 0, settings.chat_model)
         else:
             self.classify_pool = WorkerPool(engine, "classify", n, settings.chat_model, threads)
-            self.rewrite_pool = WorkerPool(engine, "rewrite", m, settings.chat_model)
+            self.rewrite_pool = WorkerPool(engine, "rewrite", m, settings.chat_model,
+                                           pipeline_config=settings.pipeline_config)
         self.chat_thread = ThreadPoolExecutor(1, thread_name_prefix="srllm-chat")
         common = dict(max_batch=settings.batch_size, max_wait_s=settings.batch_wait_ms / 1000,
                       max_queue=settings.max_queue)

@@ -45,6 +45,9 @@ class ServeSettings:
     rewrite_timeout_per_text_s: float = 10.0
     #: preload the engine at start-up (readyz is 503 until it is loaded)
     preload: bool = True
+    #: the default engine's safety pipeline: a YAML file as `srllm rewrite --config` reads
+    #: (configs/safety-pipeline-fast.yaml: the fast tier only); None: the shipped defaults
+    pipeline_config: str | None = None
     # --- the OpenAI-compatible guard
     upstream_url: str | None = None
     upstream_api_key: str | None = None
@@ -80,6 +83,13 @@ class ServeSettings:
             raise ValueError(f"serve setting batch_wait_ms={self.batch_wait_ms!r}: must be >= 0")
         if self.upstream_url is not None and not self.upstream_url.startswith(("http://", "https://")):
             raise ValueError(f"serve setting upstream_url={self.upstream_url!r}: must start with http:// or https://")
+        if self.pipeline_config is not None:
+            from srllm.rewrite.config import read_pipeline_file
+
+            try:
+                read_pipeline_file(self.pipeline_config)
+            except ValueError as exc:
+                raise ValueError(f"serve setting pipeline_config: {exc}") from None
 
     @classmethod
     def load(

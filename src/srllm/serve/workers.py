@@ -32,11 +32,11 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _init(name: str, chat_model: str, role: str, threads: int | None) -> None:
+def _init(name: str, chat_model: str, role: str, threads: int | None, pipeline_config: str | None) -> None:
     global _engine, _load_error
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="srllm-parent-watch").start()
     try:
-        _engine = make_engine(name, chat_model, threads=threads)
+        _engine = make_engine(name, chat_model, threads=threads, pipeline_config=pipeline_config)
         load_for = getattr(_engine, "load_for", None)
         load_for(role) if load_for is not None else _engine.load()
     except Exception as exc:  # reported to the server by `_ping`
@@ -66,14 +66,15 @@ def cpu_count() -> int:
 class WorkerPool:
     """`n` model processes (or one thread when `n == 0`) for one role; see the module docstring."""
 
-    def __init__(self, engine: Engine, role: str, n: int, chat_model: str, threads: int | None = None):
+    def __init__(self, engine: Engine, role: str, n: int, chat_model: str, threads: int | None = None,
+                 pipeline_config: str | None = None):
         self.engine, self.role, self.n = engine, role, n
         self.executor: Executor
         if n == 0:
             self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"srllm-{role}")
         else:
             self.executor = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-                                                initargs=(engine.name, chat_model, role, threads))
+                                                initargs=(engine.name, chat_model, role, threads, pipeline_config))
 
     @property
     def slots(self) -> int:

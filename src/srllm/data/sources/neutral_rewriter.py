@@ -40,8 +40,9 @@ class NeutralRewriter(TrainAdapter):
         },
     )
     label_origin = {
-        "bias": "source design: the gendered original (gender assumed where it is unknown or irrelevant) -> Yes; "
-        "the human gender-neutral rewrite -> No",
+        "bias": "No for both sides: the original assumes a gender where it is unknown or irrelevant (what the "
+        "pair teaches the rewriter), but says nothing against a group; labelled Yes, its VADER-negative "
+        "sentences ('He was angry.') became Unsafe and taught that a pronoun plus a negative word is unsafe",
         "toxicity": "not annotated (the texts are not abusive) -> No",
         "harm": "not annotated -> Low",
         "sentiment": "VADER (weak label)",
@@ -67,5 +68,5 @@ class NeutralRewriter(TrainAdapter):
                     continue
                 yield from rewrite_pair(
                     source="neutral_rewriter", key=f"{subset}:{line}", text=text, rewrite=rewrite,
-                    bias="Yes", toxicity="No", harm="Low", target=["gender"],
+                    bias="No", toxicity="No", harm="Low", target=["gender"],
                 )
