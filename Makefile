@@ -122,7 +122,8 @@ serve: setup
 # then 5 on /v1/rewrite and one request of 20 texts; then the lite engine with both at once.
 loadtest: setup
 	$(BIN)/srllm serve loadtest --engine default --duration 60 --classify-clients 50 --rewrite-clients 0 --out build/loadtest-default-classify.json
-	$(BIN)/srllm serve loadtest --engine default --duration 60 --classify-clients 0 --rewrite-clients 5 --rewrite-batch 20 --out build/loadtest-default-rewrite.json
+	$(BIN)/srllm serve loadtest --engine default --duration 60 --pipeline-config safety-pipeline-fast.yaml --classify-clients 0 --rewrite-clients 5 \
+	  --rewrite-batch 20 --out build/loadtest-default-rewrite-fast.json
 	$(BIN)/srllm serve loadtest --engine lite --duration 60 --classify-clients 50 --rewrite-clients 5 --out build/loadtest-lite.json
 
 # Loopback HTTP fuzz: 10,000 malformed requests over every endpoint; fails on a 5xx, a 4xx naming no
