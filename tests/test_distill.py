@@ -10,7 +10,7 @@ import pytest
 
 from rewrite_standins import LexiconClassifier, ScriptedRewriter, overlap_similarity, soften
 from srllm.distill.prompt import FEW_SHOT_IDS, FewShotError, few_shot_pairs
-from srllm.safety_prompt import SAFETY_FEW_SHOT, SAFETY_FEW_SHOT_ROWS
+from srllm.safety_prompt import FEW_SHOT_SETS, SAFETY_FEW_SHOT, few_shot_rows
 from srllm.distill.run import CorpusError, DistillConfig, Job, load_decisions, paths, read_rows, select_rows
 from srllm.verifier import VerifierConfig
 
@@ -24,7 +24,10 @@ def _row(i: str, text: str, **kw) -> dict:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    rows = [_row(i, text, benign_variation=rewrite, source=i.split(":")[0]) for i, text, rewrite in SAFETY_FEW_SHOT_ROWS]
+    written = {i: (text, rewrite) for rows in FEW_SHOT_SETS.values() for i, text, rewrite in rows}
+    rows = [_row(i, text, benign_variation=rewrite, source=i.split(":")[0],
+                 provenance="synthetic" if i.startswith("synthetic:") else "public")
+            for i, (text, rewrite) in written.items()]
     rows += [_row(f"sbic:{n}", f"those people in town {n} are stupid idiots") for n in range(7)]
     rows += [_row(f"edos:{n}", f"women in office {n} are dumb", source="edos", bias="Yes",
                   target_demographic=["gender"]) for n in range(5)]
@@ -54,11 +57,22 @@ def test_few_shot_pairs_must_be_human_train_pairs(corpus: Path):
     rows = list(read_rows(corpus))
     assert len(few_shot_pairs(rows)) == len(FEW_SHOT_IDS)
     assert few_shot_pairs(rows) == list(SAFETY_FEW_SHOT)  # the pairs serving uses are the corpus's
-    changed = [{**rows[1], "benign_variation": "something else"}, *rows[:1], *rows[2:]]
-    with pytest.raises(FewShotError, match=f"{FEW_SHOT_IDS[1]}: the corpus row differs"):
+    for name in FEW_SHOT_SETS:
+        assert few_shot_pairs(rows, [r[0] for r in few_shot_rows(name)]) == [(t, b) for _, t, b in few_shot_rows(name)]
+    assert few_shot_rows("none") == ()
+    with pytest.raises(ValueError, match="unknown few-shot set 'mixd'"):
+        few_shot_rows("mixd")
+    by_id = {r["id"]: r for r in rows}
+    first, second = FEW_SHOT_IDS[0], FEW_SHOT_IDS[1]
+    changed = [{**r, "benign_variation": "something else"} if r["id"] == second else r for r in rows]
+    with pytest.raises(FewShotError, match=f"{second}: the corpus row differs"):
         few_shot_pairs(changed)
-    rows[0] = {**rows[0], "split": "test"}
-    with pytest.raises(FewShotError, match=f"{FEW_SHOT_IDS[0]}: not a train row"):
+    generated = [{**r, "provenance": "generated"} if r["id"] == second else r for r in rows]
+    with pytest.raises(FewShotError, match=f"{second}: not a train row"):  # a generated pair never teaches the teacher
+        few_shot_pairs(generated)
+    rows = [{**r, "split": "test"} if r["id"] == first else r for r in rows]
+    assert by_id[first]["split"] == "train"
+    with pytest.raises(FewShotError, match=f"{first}: not a train row"):
         few_shot_pairs(rows)
 
 
@@ -101,3 +115,18 @@ def test_a_generated_pair_is_a_valid_corpus_row():
     record = CMDRecord.model_validate({k: v for k, v in pair_record(row, "those people are kind").items()
                                        if k in CMDRecord.model_fields})
     assert record.provenance == "generated" and record.parent_id == "sbic:1"
+
+
+def test_a_dev_pilot_rewrites_only_dev_rows_and_keeps_their_split(corpus: Path, tmp_path: Path):
+    """--rows FILE --split dev: the prompt is chosen on dev rows, whose pairs never become TRAIN pairs."""
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(_row(f"dev:{n}", f"those people on street {n} are stupid idiots", split="dev"))
+                           + "\n" for n in range(4)) + json.dumps(_row("train:9", "a stupid train row here")) + "\n")
+    out = tmp_path / "pilot" / "pairs.jsonl"
+    summary = _job(corpus, out, rows=dev, split="dev", few_shot="human-toxicity").run()
+    records = load_decisions(paths(out)[1])
+    assert summary["attempted"] == 4 and {r["id"] for r in records} == {f"dev:{n}" for n in range(4)}
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    assert kept and all(pair["split"] == "dev" for pair in kept)
+    zero = _job(corpus, tmp_path / "zero" / "pairs.jsonl", rows=dev, split="dev", few_shot="none")
+    assert zero.few_shot == [] and zero.prompt_sha256 != _job(corpus, tmp_path / "z2.jsonl").prompt_sha256

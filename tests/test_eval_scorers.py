@@ -102,3 +102,18 @@ def test_api_scorers_need_a_key(monkeypatch: pytest.MonkeyPatch):
         load_scorer("openai-moderation")
     with pytest.raises(ScorerError, match="127.0.0.1:9"):
         PerspectiveScorer(api_key="k", base_url="http://127.0.0.1:9", timeout=2).predict(["x"])
+
+
+def test_srllm_scorer_takes_a_classifier_folder(tmp_path):
+    """``srllm:DIR`` scores with the classifier in DIR (here the shipped one, by path); a folder with
+    no classifier is an error naming it."""
+    from importlib import resources
+
+    shipped = resources.files("srllm") / "assets" / "classifier-minilm"
+    by_path = load_scorer(f"srllm:{shipped}")
+    text = "You are a stupid idiot and nobody wants you here."
+    assert by_path.predict([text])[0].unsafe_score == pytest.approx(load_scorer("srllm").predict([text])[0].unsafe_score)
+    with pytest.raises(ScorerError, match=f"{tmp_path}.*no classifier.json"):
+        load_scorer(f"srllm:{tmp_path}")
+    with pytest.raises(ScorerError, match="did you mean"):
+        load_scorer("srlm")

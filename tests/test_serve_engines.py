@@ -98,14 +98,17 @@ def test_offline_guard_on_the_packaged_chat_model() -> None:
         assert chunks[-1].model_extra["srllm"]["output"]["sentences"] >= 1
 
 
-def test_cli_loadtest_spawns_a_server_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+def test_cli_loadtest_spawns_a_server_and_reports(client: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("profanity_check")
+    pytest.importorskip(client)
     out = tmp_path / "load.json"
     code = main(["serve", "loadtest", "--duration", "2", "--classify-clients", "4", "--rewrite-clients", "1",
-                 "--out", str(out)])
+                 "--client", client, "--out", str(out)])
     assert code == 0, capsys.readouterr()
     report = json.loads(out.read_text())
-    assert report["total_errors"] == 0 and report["engine"] == "lite"
+    assert report["total_errors"] == 0 and report["engine"] == "lite" and report["client"] == client
     paths = {s["path"]: s for s in report["scenarios"]}
     assert set(paths) == {"/v1/classify", "/v1/rewrite"}
     for s in paths.values():

@@ -43,6 +43,7 @@ class DistillGenerate(Command):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         from srllm.distill.run import TEACHER
+        from srllm.safety_prompt import DEFAULT_FEW_SHOT_SET, FEW_SHOT_SETS
 
         parser.add_argument("--corpus", type=Path, required=True, help="corpus train JSONL")
         parser.add_argument("--out", type=Path, required=True, help="pairs JSONL (decisions and summary go beside it)")
@@ -60,6 +61,12 @@ class DistillGenerate(Command):
         parser.add_argument("--max-new-tokens", type=int, default=80)
         parser.add_argument("--chunk", type=int, default=8, help="rows verified and written together")
         parser.add_argument("--seed", type=int, default=13)
+        parser.add_argument("--few-shot", default=DEFAULT_FEW_SHOT_SET,
+                            help=f"few-shot set of srllm.safety_prompt: {', '.join(FEW_SHOT_SETS)} or none "
+                                 f"(default {DEFAULT_FEW_SHOT_SET})")
+        parser.add_argument("--rows", type=Path, default=None,
+                            help="rewrite the unsafe rows of this file instead of --corpus's (e.g. a dev pilot)")
+        parser.add_argument("--split", default="train", help="the split of the rows to rewrite (default train)")
 
     def run(self, args: argparse.Namespace) -> int:
         from srllm.distill.prompt import FewShotError
@@ -82,7 +89,7 @@ class DistillGenerate(Command):
                 corpus=args.corpus, out=args.out, model=args.model, classifier=args.classifier,
                 encoder=encoder or "minilm-l6-v2", sources=tuple(args.source), limit=args.limit, threads=args.threads,
                 max_new_tokens=args.max_new_tokens, retries=args.retries, chunk=args.chunk, seed=args.seed,
-                verifier=VerifierConfig(**settings),
+                verifier=VerifierConfig(**settings), few_shot=args.few_shot, rows=args.rows, split=args.split,
             )
             summary = Job(config).run()
         except (CorpusError, FewShotError, ValueError, OSError) as exc:

@@ -140,7 +140,8 @@ class Run(Command):
         parser.add_argument("--intervention", default=None,
                             help="none | srllm | identity | delete-flagged | module:function (default: the suite's)")
         parser.add_argument("--scorer", default=None,
-                            help="srllm | profanity-vader | perspective | openai-moderation (default: the suite's)")
+                            help="srllm | srllm:DIR (the classifier in DIR) | profanity-vader | perspective | openai-moderation "
+                                 "(default: the suite's)")
         parser.add_argument("--judge", action="append", default=None, dest="judges", metavar="NAME",
                             help="who scores the intervention's outputs (repeatable or comma-separated): judge-classifier, "
                                  "profanity-vader, perspective, openai-moderation, llm, srllm; default auto: every "

@@ -76,6 +76,9 @@ class LoadTest(Command):
         parser.add_argument("--token", default=None, help="bearer token of the server")
         parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
         parser.add_argument("--max-errors", type=int, default=0, help="exit 1 when more requests fail (default 0)")
+        parser.add_argument("--client", default="auto", choices=("auto", "aiohttp", "httpx"),
+                            help="HTTP client library of the load generator (auto: aiohttp when installed, it takes "
+                                 "a fraction of httpx's CPU from the cores the server shares)")
         parser.add_argument("--rewrite-batch", type=int, default=0,
                             help="after the clients, send one /v1/rewrite request with this many texts (default 0: none)")
 
@@ -84,7 +87,8 @@ class LoadTest(Command):
         import contextlib
         import time
 
-        from srllm.serve.loadtest import Scenario, SpawnedServer, format_table, report, rewrite_batch, run_load
+        from srllm.serve.loadtest import (Scenario, SpawnedServer, client_library, format_table, report, rewrite_batch,
+                                          run_load)
 
         scenarios = [Scenario(p, n) for p, n in (("/v1/classify", args.classify_clients),
                                                  ("/v1/rewrite", args.rewrite_clients),
@@ -98,7 +102,7 @@ class LoadTest(Command):
                 url = args.url or spawned.url
                 cpu_before = spawned.cpu_seconds() if spawned else None
                 client_before = time.process_time()
-                results = asyncio.run(run_load(url, scenarios, args.duration, token=args.token))
+                results = asyncio.run(run_load(url, scenarios, args.duration, token=args.token, client=args.client))
                 client_cpu = round(time.process_time() - client_before, 2)
                 cpu_after = spawned.cpu_seconds() if spawned else None
                 batch = rewrite_batch(url, args.rewrite_batch, args.token) if args.rewrite_batch > 0 else None
@@ -108,7 +112,8 @@ class LoadTest(Command):
         server_cpu = round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None
         data = report(results, url=url, engine=args.load_engine if args.url is None else None,
                       pipeline_config=args.load_pipeline_config if args.url is None else None,
-                      duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu, rewrite_batch=batch)
+                      duration_s=args.duration, server_cpu_s=server_cpu, client_cpu_s=client_cpu,
+                      client=client_library(args.client), rewrite_batch=batch)
         print(f"machine: {data['machine']}; CPU seconds during the test: server {server_cpu}, clients {client_cpu}")
         if batch is not None:
             print(f"/v1/rewrite with {batch['texts']} texts in one request: {batch['status']} in {batch['seconds']} s")

@@ -1,5 +1,6 @@
-"""The teacher's prompt: `srllm.safety_prompt` (shared with the best tier), whose five human pairs
-are checked here against the corpus at run time: each must be a TRAIN row with that human rewrite.
+"""The teacher's prompt: `srllm.safety_prompt` (shared with the best tier), whose few-shot pairs
+are checked here against the corpus at run time: each must be a TRAIN row (human, or one of the
+corpus's synthetic pairs; never a generated one) with that benign variation.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from srllm.safety_prompt import SAFETY_FEW_SHOT_IDS, SAFETY_FEW_SHOT_ROWS, SAFETY_SYSTEM_PROMPT
+from srllm.safety_prompt import FEW_SHOT_SETS, SAFETY_FEW_SHOT_IDS, SAFETY_SYSTEM_PROMPT
 from srllm.taxonomy import INSTRUCTION
 
 TEACHER_SYSTEM_PROMPT = SAFETY_SYSTEM_PROMPT
@@ -17,12 +18,13 @@ FEW_SHOT_IDS: tuple[str, ...] = SAFETY_FEW_SHOT_IDS
 
 
 class FewShotError(ValueError):
-    """A few-shot id that is not a TRAIN row with a human rewrite."""
+    """A few-shot id that is not a TRAIN row with a human or synthetic rewrite."""
 
 
 def few_shot_pairs(rows: Iterable[dict[str, Any]], ids: Sequence[str] = FEW_SHOT_IDS) -> list[tuple[str, str]]:
-    """(text, human rewrite) for each id, in order, from corpus `rows` (dicts); every id must be a
-    train-split, public row with a benign variation."""
+    """(text, rewrite) for each id, in order, from corpus `rows` (dicts); every id must be a
+    train-split row with a benign variation, public or synthetic (never generated), and match the
+    pair written in `srllm.safety_prompt`."""
     wanted = set(ids)
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -33,16 +35,17 @@ def few_shot_pairs(rows: Iterable[dict[str, Any]], ids: Sequence[str] = FEW_SHOT
         row = found.get(i)
         if row is None:
             problems.append(f"{i}: not in the corpus")
-        elif row.get("split") not in (None, "train") or not row.get("benign_variation") or row.get("provenance") != "public":
+        elif (row.get("split") not in (None, "train") or not row.get("benign_variation")
+              or row.get("provenance") not in ("public", "synthetic")):
             problems.append(f"{i}: not a train row with a human rewrite (split={row.get('split')!r}, "
                             f"provenance={row.get('provenance')!r})")
-    written = {i: (text, rewrite) for i, text, rewrite in SAFETY_FEW_SHOT_ROWS}
+    written = {i: (text, rewrite) for rows_ in FEW_SHOT_SETS.values() for i, text, rewrite in rows_}
     for i in ids:
         row = found.get(i)
         if row is not None and i in written and (row["text"], row.get("benign_variation")) != written[i]:
             problems.append(f"{i}: the corpus row differs from the pair written in srllm.safety_prompt")
     if problems:
-        raise FewShotError("few-shot pairs must be human TRAIN pairs: " + "; ".join(problems))
+        raise FewShotError("few-shot pairs must be human or synthetic TRAIN pairs: " + "; ".join(problems))
     return [(found[i]["text"], found[i]["benign_variation"]) for i in ids]
 
 

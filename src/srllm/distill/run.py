@@ -2,7 +2,8 @@
 keep the pairs that pass (`srllm distill generate`).
 
 Rows: TRAIN rows of the corpus whose annotation is Unsafe and that have no benign variation, with
-3-60 words, optionally from some sources only, in a seeded order that takes the sources in turn
+3-60 words (or, with ``rows`` and ``split``, such rows of another split, e.g. a dev pilot that
+chooses the prompt; their pairs keep that split and never become training pairs), optionally from some sources only, in a seeded order that takes the sources in turn
 (so the first rows of a pilot cover every source). For each chunk of rows the teacher's greedy
 rewrites are verified (`srllm.verifier`); a row that fails gets `retries` sampled candidates (seed
 ``seed + k``), and the first that passes is kept.
@@ -30,7 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srllm.distill.prompt import FEW_SHOT_IDS, TEACHER_SYSTEM_PROMPT, few_shot_pairs, prompt_hash
+from srllm.distill.prompt import TEACHER_SYSTEM_PROMPT, few_shot_pairs, prompt_hash
+from srllm.safety_prompt import DEFAULT_FEW_SHOT_SET, few_shot_rows
 from srllm.taxonomy import INSTRUCTION
 from srllm.verifier import RULES, Verdict, Verifier, VerifierConfig, words
 
@@ -60,10 +62,16 @@ class DistillConfig:
     min_words: int = 3
     max_words: int = 60
     verifier: VerifierConfig = field(default_factory=VerifierConfig)
+    #: the few-shot set of `srllm.safety_prompt` ("none": zero-shot)
+    few_shot: str = DEFAULT_FEW_SHOT_SET
+    #: rewrite the rows of this file (default: `corpus`), of split `split`
+    rows: Path | None = None
+    split: str = "train"
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.chunk < 1 or not 1 <= self.min_words <= self.max_words:
             raise ValueError("need retries >= 0, chunk >= 1 and 1 <= min_words <= max_words")
+        few_shot_rows(self.few_shot)  # an unknown set fails here
 
 
 def read_rows(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -96,7 +104,7 @@ def select_rows(rows: Sequence[dict[str, Any]], config: DistillConfig) -> list[d
     """The rows to rewrite, in the job's seeded order, sources taken in turn."""
     by_source: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if (row.get("split") not in (None, "train") or row["annotation"] != "Unsafe" or row.get("benign_variation")
+        if ((row.get("split") or "train") != config.split or row["annotation"] != "Unsafe" or row.get("benign_variation")
                 or (config.sources and row["source"] not in config.sources)
                 or not config.min_words <= len(words(row["text"])) <= config.max_words):
             continue
@@ -126,9 +134,9 @@ def load_decisions(path: Path) -> list[dict[str, Any]]:
 
 
 def pair_record(row: dict[str, Any], rewrite: str) -> dict[str, Any]:
-    """The kept pair as a corpus row: the input with its generated benign variation."""
+    """The kept pair as a corpus row: the input with its generated benign variation, in the input's split."""
     return {**row, "id": f"generated:{row['id']}", "benign_variation": rewrite, "provenance": "generated",
-            "parent_id": row["id"], "split": "train"}
+            "parent_id": row["id"], "split": row.get("split") or "train"}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -175,8 +183,8 @@ class Job:
         self.config = config
         self.log = log
         rows = list(read_rows(config.corpus))
-        self.few_shot = few_shot_pairs(rows, FEW_SHOT_IDS)
-        self.rows = select_rows(rows, config)
+        self.few_shot = few_shot_pairs(rows, [r[0] for r in few_shot_rows(config.few_shot)])
+        self.rows = select_rows(rows if config.rows is None else list(read_rows(config.rows)), config)
         self.rewriter = rewriter or self._load_rewriter()
         if classifier is None:
             from srllm.classify import load_classifier

@@ -1,7 +1,8 @@
 """Scorers: anything with ``predict(texts) -> list[RiskReport]``.
 
 - ``srllm``: the project's multi-head classifier (``srllm.classify.load_classifier``), resolved
-  lazily so the evaluation suite imports without it.
+  lazily so the evaluation suite imports without it; ``srllm:DIR`` is the classifier in the folder DIR
+  (one written by ``srllm train classifier``, shipped or not).
 - ``profanity-vader``: an independent, cheap scorer built from two published models, alt-profanity-check
   (a linear SVM on character n-grams trained on Davidson et al. and Wikipedia toxic comments) and VADER
   (Hutto & Gilbert 2014), plus the demographic lexicon: `srllm.classify.lexical.LexicalScorer`, the
@@ -20,6 +21,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from srllm.classify.lexical import LexicalScorer
@@ -185,8 +187,21 @@ SCORERS: dict[str, Callable[..., Scorer]] = {
 }
 
 
+def classifier_folder(name: str) -> str | None:
+    """DIR of a scorer named ``srllm:DIR``, else None."""
+    base, sep, folder = name.partition(":")
+    return folder if base == "srllm" and sep else None
+
+
 def load_scorer(name: str = "srllm", **kwargs: Any) -> Scorer:
-    """The scorer registered as `name`; a wrong name gets a 'did you mean'."""
+    """The scorer registered as `name`, or the classifier in DIR for ``srllm:DIR``; a wrong name
+    gets a 'did you mean', a folder without a classifier names the folder."""
+    folder = classifier_folder(name)
+    if folder is not None:
+        if not (Path(folder) / "classifier.json").is_file():
+            raise ScorerError(f"scorer {name!r}: {folder} holds no classifier (no classifier.json); expected a "
+                              "folder written by `srllm train classifier`")
+        return _srllm_classifier(path=folder, **kwargs)
     if name not in SCORERS:
         close = difflib.get_close_matches(name, SCORERS, n=2)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
