@@ -108,3 +108,19 @@ def test_pipeline_cache_key_follows_the_installed_backend(monkeypatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
     assert _settings_key("pipeline", DetoxOptions()) != with_llama  # the fast tier changes backend
     assert _settings_key("copy-input", DetoxOptions()) == _settings_key("copy-input", DetoxOptions())
+
+
+def test_the_qwen_systems_are_keyed_by_their_prompt():
+    """Each few-shot set is its own system, and a changed prompt never reuses cached outputs."""
+    from srllm.eval.benchmarks.detox import DetoxOptions, _qwen_pairs, _settings_key, build_system
+    from srllm.eval.registry import BenchmarkError
+    from srllm.safety_prompt import FEW_SHOT_SETS, SAFETY_FEW_SHOT
+
+    options = DetoxOptions()
+    keys = {_settings_key(name, options) for name in ("qwen-zero-shot", "qwen-few-shot:human-toxicity",
+                                                      "qwen-few-shot:mixed")}
+    assert len(keys) == 3
+    assert _qwen_pairs("qwen-few-shot") == list(SAFETY_FEW_SHOT) and _qwen_pairs("qwen-zero-shot") == []
+    assert len(_qwen_pairs("qwen-few-shot:human-toxicity")) == len(FEW_SHOT_SETS["human-toxicity"])
+    with pytest.raises(BenchmarkError, match="qwen-few-shot:mixd.*unknown few-shot set"):
+        build_system("qwen-few-shot:mixd", options)

@@ -41,7 +41,8 @@ class DetoxOptions(Options):
     test_file: str = option(DEFAULT_TEST_FILE, "the corpus test split (built when missing)")
     source: str = option("paradetox", "the source whose human rewrite pairs are rewritten")
     systems: list[str] = option(DEFAULT_SYSTEMS, "copy-input, reference, delete-flagged, adapter, adapter:<folder>, "
-                                "qwen-zero-shot, qwen-few-shot, pipeline, pipeline-best")
+                                "qwen-zero-shot, qwen-few-shot, qwen-few-shot:<set of srllm.safety_prompt>, "
+                                "pipeline, pipeline-best")
     encoder: str = option("auto", "sentence encoder of SIM (auto: all-mpnet-base-v2 when joined, else minilm-l6-v2)")
     fluency_model: str = option("smollm2-135m-instruct", "causal LM of FL (the base model, not a system's adapter)")
     outputs_dir: str = option("build/eval-cache/detox", "where each system's outputs are kept as they are made (resume)")
@@ -55,11 +56,24 @@ class DetoxOptions(Options):
 System = Callable[[list[str]], list[str]]
 
 
-def _qwen(few_shot: bool, o: DetoxOptions) -> System:
-    from srllm.backends.llamacpp import LlamaCppRewriter
-    from srllm.safety_prompt import INSTRUCTION, SAFETY_FEW_SHOT, SAFETY_SYSTEM_PROMPT
+def _qwen_pairs(name: str) -> list[tuple[str, str]]:
+    """The few-shot pairs of a qwen system: none for qwen-zero-shot, the default set for
+    qwen-few-shot, the set NAME for qwen-few-shot:NAME."""
+    from srllm.safety_prompt import DEFAULT_FEW_SHOT_SET, few_shot_rows
 
-    rewriter = LlamaCppRewriter.load(QWEN, few_shot=SAFETY_FEW_SHOT if few_shot else None, system=SAFETY_SYSTEM_PROMPT,
+    if name == "qwen-zero-shot":
+        return []
+    try:
+        return [(text, rewrite) for _, text, rewrite in few_shot_rows(name.partition(":")[2] or DEFAULT_FEW_SHOT_SET)]
+    except ValueError as exc:
+        raise BenchmarkError(f"detox: system {name!r}: {exc}") from None
+
+
+def _qwen(name: str, o: DetoxOptions) -> System:
+    from srllm.backends.llamacpp import LlamaCppRewriter
+    from srllm.safety_prompt import INSTRUCTION, SAFETY_SYSTEM_PROMPT
+
+    rewriter = LlamaCppRewriter.load(QWEN, few_shot=_qwen_pairs(name) or None, system=SAFETY_SYSTEM_PROMPT,
                                      instruction=INSTRUCTION, threads=o.threads, max_new_tokens=o.max_new_tokens)
     return rewriter.rewrite
 
@@ -80,8 +94,9 @@ def build_system(name: str, o: DetoxOptions) -> System:
         return delete_flagged
     if name == "adapter" or name.startswith("adapter:"):
         return _adapter(name.partition(":")[2] or None, o)
-    if name in ("qwen-zero-shot", "qwen-few-shot"):
-        return _qwen(name == "qwen-few-shot", o)
+    if name in ("qwen-zero-shot", "qwen-few-shot") or name.startswith("qwen-few-shot:"):
+        _qwen_pairs(name)  # an unknown set fails before the model loads
+        return _qwen(name, o)
     if name in ("pipeline", "pipeline-best"):
         return srllm_pipeline("best" if name == "pipeline-best" else None)
     raise BenchmarkError(f"detox: unknown system {name!r}; expected some of {DEFAULT_SYSTEMS + ['pipeline-best', 'adapter:<folder>']}")
@@ -117,9 +132,20 @@ def _backend_state(name: str) -> dict[str, Any]:
     return {"tiers": PipelineConfig().to_dict()["tiers"], "llama_cpp": importlib.util.find_spec("llama_cpp") is not None}
 
 
+def _prompt_state(name: str) -> dict[str, Any]:
+    """The prompt of a qwen system (its few-shot pairs change with `srllm.safety_prompt`), so a changed
+    prompt never reuses stale outputs."""
+    if not name.startswith("qwen-"):
+        return {}
+    from srllm.distill.prompt import prompt_hash
+    from srllm.safety_prompt import INSTRUCTION, SAFETY_SYSTEM_PROMPT
+
+    return {"prompt": prompt_hash(SAFETY_SYSTEM_PROMPT, INSTRUCTION, _qwen_pairs(name), QWEN, "chat")}
+
+
 def _settings_key(name: str, o: DetoxOptions) -> str:
     blob = json.dumps({"system": name, "max_new_tokens": o.max_new_tokens, "files": _model_files(name),
-                       **_backend_state(name)}, sort_keys=True)
+                       **_backend_state(name), **_prompt_state(name)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
