@@ -6,7 +6,8 @@ Backends (same `Rewriter` interface, same greedy decoding):
 - ``llama-cpp``: the adapter merged into its base and written once into the cache as a GGUF of
   ``--gguf-type`` (F16 by default here; the fast tier uses q8_0)
   (`srllm.export.merged_gguf`), run by llama.cpp with the prompt prefix's KV state reused
-  (`srllm.backends.llamacpp.LlamaCppRewriter`; needs ``make gguf-runtime``).
+  (`srllm.backends.llamacpp.LlamaCppRewriter`; needs ``make gguf-runtime``); ``llama-cpp:TYPE`` names
+  the GGUF type (q8_0, q5_0, q4_0, f16), so several types are timed side by side in one run.
 Each is timed one sentence per generate() call (what an interactive `srllm rewrite` does) and
 `--batch-size` sentences per call, left-padded (what `srllm rewrite --input` and `srllm eval
 rewrite` do); the share of int8 outputs equal to fp32's is reported.
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--backends", default="transformers,transformers-int8",
                         help="comma-separated: transformers (fp32), transformers-int8 (dynamic int8 Linear layers), "
-                             "llama-cpp (merged GGUF of --gguf-type)")
+                             "llama-cpp (merged GGUF of --gguf-type), llama-cpp:TYPE (that GGUF type)")
     parser.add_argument("--gguf-type", default="f16", help="llama-cpp: the merged adapter's GGUF type (f16, f32, q8_0)")
     parser.add_argument("--pipeline", action="store_true", help="also time the whole SafetyPipeline (needs the classifier)")
     parser.add_argument("--seed", type=int, default=0)
@@ -164,10 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         report["backends"][f"tier-{args.tier}"] = stats
         print(f"tier {args.tier}", json.dumps(stats), flush=True)
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()] if args.tier is None else []:
-        if backend not in BACKENDS:
-            parser.error(f"unknown backend {backend!r}; expected some of {list(BACKENDS)}")
+        name, _, gguf_type = backend.partition(":")
+        if name not in BACKENDS or (gguf_type and name != "llama-cpp"):
+            parser.error(f"unknown backend {backend!r}; expected some of {list(BACKENDS)} (llama-cpp:TYPE for a GGUF type)")
         started = time.perf_counter()
-        rewriter = load_backend(backend, args.model, adapter, args.threads, args.max_new_tokens, args.gguf_type)
+        rewriter = load_backend(name, args.model, adapter, args.threads, args.max_new_tokens, gguf_type or args.gguf_type)
         load_s = time.perf_counter() - started
         stats, outputs = bench_rewriter(rewriter, texts, args.batch_size, args.latency_n)
         stats["load_s"] = round(load_s, 2)

@@ -146,3 +146,20 @@ def test_the_shipped_adapter_runs_through_its_merged_gguf():
     assert merged_gguf(default_adapter(), out_type=DEFAULT_GGUF_TYPE).stat().st_mtime_ns == mtime
     out = rewriter.rewrite(["who gives a shit if they 're drunk and high ?"])
     assert out[0] and out[0] != "who gives a shit if they 're drunk and high ?"
+
+
+def test_a_tier_asks_for_its_gguf_type():
+    """`gguf_type: q4_0` in a tier reaches the merged GGUF: a 4-bit file, smaller than q8_0's, that runs."""
+    pytest.importorskip("peft")
+    from srllm.export import merged_gguf
+    from srllm.rewrite.assets import adapter_available, default_adapter
+    from srllm.rewrite.tiers import TierSpec, build_tiers
+
+    if not adapter_available():
+        pytest.skip("the shipped adapter is not in this installation")
+    (tier,) = build_tiers([TierSpec(name="fast", adapter="shipped", backend="llama-cpp", gguf_type="q4_0")], "fast",
+                          threads=1, max_new_tokens=16)
+    rewriter = tier.load()
+    q4, q8 = merged_gguf(default_adapter(), out_type="q4_0"), merged_gguf(default_adapter(), out_type="q8_0")
+    assert rewriter.info["gguf"] == str(q4) and q4.stat().st_size < 0.7 * q8.stat().st_size
+    assert rewriter.rewrite(["who gives a shit if they 're drunk and high ?"])[0]

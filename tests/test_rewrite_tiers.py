@@ -138,6 +138,9 @@ def test_tier_settings_are_validated_with_their_name():
     with pytest.raises(ValueError, match=r"quality 'best' is not one of the configured tiers \['fast'\]"):
         PipelineConfig(quality="best", tiers={"fast": {}})
     assert list(PipelineConfig().tiers) == list(DEFAULT_TIERS) == ["fast", "best"]
+    with pytest.raises(ValueError, match=r"tiers.fast.gguf_type must be one of \['f16', 'f32', 'q8_0', 'q5_0', 'q4_0'\]"):
+        PipelineConfig(tiers={"fast": {"gguf_type": "q3_k"}})
+    assert PipelineConfig(tiers={"fast": {"gguf_type": "q4_0"}}).tier_specs()[0].to_dict()["gguf_type"] == "q4_0"
 
 
 # --- long texts and the time budget --------------------------------------------------------------

@@ -314,8 +314,9 @@ def write_gguf(
 
 #: Bump when `write_gguf` changes what it writes, so old cached GGUFs are not reused.
 GGUF_EXPORT_VERSION = 1
-#: llama.cpp file types `quantize_gguf` writes (llama_ftype values).
-QUANTIZED_TYPES = {"q8_0": 7}
+#: llama.cpp file types `quantize_gguf` writes (llama_ftype values: LLAMA_FTYPE_MOSTLY_Q8_0, _Q5_0, _Q4_0).
+#: Block-32 types only: SmolLM2-135M's rows (576) are not a multiple of the K-quants' 256.
+QUANTIZED_TYPES = {"q8_0": 7, "q5_0": 8, "q4_0": 2}
 MERGED_GGUF_TYPES = ("f16", "f32", *QUANTIZED_TYPES)
 
 

@@ -11,6 +11,8 @@ set's texts) before re-scoring. Built in:
 
 from __future__ import annotations
 
+import dataclasses
+
 import difflib
 import re
 from collections.abc import Callable
@@ -39,14 +41,23 @@ def delete_flagged(texts: list[str], threshold: float = 0.5) -> list[str]:
     return [" ".join(w for w in _WORD.findall(t) if w not in flagged) for t in texts]
 
 
-def srllm_pipeline(quality: str | None = None) -> Intervention:
-    """The safety pipeline on the shipped defaults, starting at tier `quality` (default: the configured one)."""
+def srllm_pipeline(quality: str | None = None, config: str | None = None) -> Intervention:
+    """The safety pipeline on the shipped defaults, or on the pipeline file `config` (a path or a shipped
+    config's name), starting at tier `quality` (default: the configured one)."""
     try:
         from srllm.rewrite import PipelineConfig, SafetyPipeline
+        from srllm.rewrite.config import read_pipeline_file
     except ImportError as exc:
         raise InterventionError("the srllm safety pipeline (srllm.rewrite.SafetyPipeline) is not available in this "
                                 "install; use --intervention delete-flagged or identity") from exc
-    pipeline = SafetyPipeline.load(PipelineConfig(quality=quality) if quality else None)
+    if config is not None:
+        try:
+            settings, models = read_pipeline_file(config)
+        except ValueError as exc:
+            raise InterventionError(str(exc)) from None
+        pipeline = SafetyPipeline.load(dataclasses.replace(settings, quality=quality) if quality else settings, **models)
+    else:
+        pipeline = SafetyPipeline.load(PipelineConfig(quality=quality) if quality else None)
 
     def run(texts: list[str]) -> list[str]:
         return [result.output for result in pipeline.run_many(list(texts))]

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from srllm.export import MERGED_GGUF_TYPES as GGUF_TYPES  # the types a llama-cpp tier may ask for
+
 log = logging.getLogger(__name__)
 
 #: The shipped tiers, in escalation order (configs/safety-pipeline.yaml spells them out).
@@ -36,7 +38,7 @@ DEFAULT_QUALITY = "fast"
 SHIPPED = "shipped"
 #: A tier's prompt: ``paper``: the authors' system prompt (`srllm.taxonomy.SYSTEM_PROMPT`) and, with
 #: few_shot, `srllm.generate.FEW_SHOT`; ``safety``: `srllm.safety_prompt` (the prompt that forbids
-#: hedging, restating and replying, and its five human pairs), which the 1.5B model needs.
+#: hedging, restating and replying, and its few-shot set), which the 1.5B model needs.
 PROMPTS = ("paper", "safety")
 
 
@@ -49,7 +51,8 @@ class TierSpec:
     """One tier. model: base model (default: the adapter's, else the default generator); adapter:
     a LoRA adapter folder or ``shipped``; few_shot: show the few-shot demonstrations; prompt: one of
     `PROMPTS`; backend: a registered backend; candidates / max_new_tokens: this tier's sampled retries and generation
-    limit (default: the pipeline's)."""
+    limit (default: the pipeline's); gguf_type: the llama-cpp backend's merged-adapter GGUF type (q8_0, q5_0,
+    q4_0, f16, f32; default q8_0)."""
 
     name: str
     model: str | None = None
@@ -59,6 +62,7 @@ class TierSpec:
     backend: str | tuple[str, ...] = "transformers"
     candidates: int | None = None
     max_new_tokens: int | None = None
+    gguf_type: str | None = None
 
     def __post_init__(self) -> None:
         backend = (self.backend,) if isinstance(self.backend, str) else self.backend
@@ -73,6 +77,8 @@ class TierSpec:
             raise ValueError(f"tiers.{self.name}.max_new_tokens must be a positive integer, got {self.max_new_tokens!r}")
         if self.prompt not in PROMPTS:
             raise ValueError(f"tiers.{self.name}.prompt must be one of {list(PROMPTS)}, got {self.prompt!r}")
+        if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
+            raise ValueError(f"tiers.{self.name}.gguf_type must be one of {list(GGUF_TYPES)}, got {self.gguf_type!r}")
         if not isinstance(self.few_shot, bool):
             raise ValueError(f"tiers.{self.name}.few_shot must be true or false, got {self.few_shot!r}")
 
@@ -170,13 +176,14 @@ def _llama_cpp(spec: TierSpec, options: dict[str, Any]) -> Any:
 
     shared = options.setdefault("shared", {})
     adapter = _adapter(spec)
-    key = ("llama-cpp", spec.model, adapter, str(options.get("cache_dir")))
+    key = ("llama-cpp", spec.model, adapter, spec.gguf_type, str(options.get("cache_dir")))
     few_shot, system = _prompt(spec)
     settings = {"max_new_tokens": options["max_new_tokens"], "name": spec.name, "system": system}
     if key in shared:
         return shared[key].with_few_shot(few_shot, **settings)
+    typed = {"gguf_type": spec.gguf_type} if spec.gguf_type else {}
     rewriter = LlamaCppRewriter.load(spec.model, adapter=adapter, few_shot=few_shot, cache_dir=options.get("cache_dir"),
-                                     threads=options.get("threads"), **settings)
+                                     threads=options.get("threads"), **typed, **settings)
     shared[key] = rewriter
     return rewriter
 

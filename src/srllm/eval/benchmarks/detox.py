@@ -8,8 +8,10 @@ Systems (option ``systems``):
   (drop the words alt-profanity-check flags);
 - ``adapter``: the shipped SmolLM2-135M LoRA adapter (v1) on transformers; ``adapter:<folder>`` any other;
 - ``qwen-zero-shot`` / ``qwen-few-shot``: Qwen2.5-Coder-1.5B-Instruct (GGUF, llama.cpp) with the
-  safety prompt (`srllm.safety_prompt`), without / with its five human pairs;
-- ``pipeline``: the srllm safety pipeline at its default quality; ``pipeline-best``: at ``best``.
+  safety prompt (`srllm.safety_prompt`), without / with its default few-shot set; ``qwen-few-shot:SET``
+  with the set SET;
+- ``pipeline``: the srllm safety pipeline at its default quality; ``pipeline-best``: at ``best``;
+  ``pipeline:FILE``: on the pipeline YAML FILE (a path or a shipped config's name).
 
 Each system's outputs are appended to ``outputs_dir`` as they are made (one JSONL per system and
 settings), so an interrupted run resumes where it stopped; a row whose input changed is redone.
@@ -42,7 +44,7 @@ class DetoxOptions(Options):
     source: str = option("paradetox", "the source whose human rewrite pairs are rewritten")
     systems: list[str] = option(DEFAULT_SYSTEMS, "copy-input, reference, delete-flagged, adapter, adapter:<folder>, "
                                 "qwen-zero-shot, qwen-few-shot, qwen-few-shot:<set of srllm.safety_prompt>, "
-                                "pipeline, pipeline-best")
+                                "pipeline, pipeline-best, pipeline:<pipeline YAML>")
     encoder: str = option("auto", "sentence encoder of SIM (auto: all-mpnet-base-v2 when joined, else minilm-l6-v2)")
     fluency_model: str = option("smollm2-135m-instruct", "causal LM of FL (the base model, not a system's adapter)")
     outputs_dir: str = option("build/eval-cache/detox", "where each system's outputs are kept as they are made (resume)")
@@ -99,7 +101,9 @@ def build_system(name: str, o: DetoxOptions) -> System:
         return _qwen(name, o)
     if name in ("pipeline", "pipeline-best"):
         return srllm_pipeline("best" if name == "pipeline-best" else None)
-    raise BenchmarkError(f"detox: unknown system {name!r}; expected some of {DEFAULT_SYSTEMS + ['pipeline-best', 'adapter:<folder>']}")
+    if name.startswith("pipeline:"):
+        return srllm_pipeline(config=name.partition(":")[2])
+    raise BenchmarkError(f"detox: unknown system {name!r}; expected some of {DEFAULT_SYSTEMS + ['pipeline-best', 'pipeline:<file>', 'adapter:<folder>', 'qwen-few-shot:<set>']}")
 
 
 def _model_files(name: str) -> list[str]:
@@ -128,8 +132,10 @@ def _backend_state(name: str) -> dict[str, Any]:
     import importlib.util
 
     from srllm.rewrite import PipelineConfig
+    from srllm.rewrite.config import read_pipeline_file
 
-    return {"tiers": PipelineConfig().to_dict()["tiers"], "llama_cpp": importlib.util.find_spec("llama_cpp") is not None}
+    config = read_pipeline_file(name.partition(":")[2])[0] if name.startswith("pipeline:") else PipelineConfig()
+    return {"pipeline": config.to_dict(), "llama_cpp": importlib.util.find_spec("llama_cpp") is not None}
 
 
 def _prompt_state(name: str) -> dict[str, Any]:
@@ -276,7 +282,10 @@ class Detox(Benchmark):
             per_item[name] = scores
             rows.append(row)
 
-        primary = next((s for s in ("pipeline", "pipeline-best", "qwen-few-shot", "adapter") if s in outputs), None)
+        # the headline system, which the others are compared with: the pipeline where it ran, else the first
+        # system that rewrites (the order given)
+        primary = (next((s for s in ("pipeline", "pipeline-best", "qwen-few-shot", "adapter") if s in outputs), None)
+                   or next((s for s in outputs if s not in ("copy-input", "reference")), None))
         judge0 = judges[0]
         comparisons = []
         if primary:
