@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("profanity_check")
@@ -111,3 +113,42 @@ def test_llm_judge_prompt_parsing_and_agreement():
     assert result["accuracy"] == 0.75 and result["n"] == 4 and result["unparsed"] == 1
     with pytest.raises(TypeError):
         LLMJudge(object())
+
+
+def test_judge_agreement_scores_every_judge_against_human_labels():
+    """`judge-agreement` on the hand-written suite: one row per judge (a classifier folder named as
+    srllm:DIR among them), a sample stratified by the human label, and a report section."""
+    from importlib import resources
+
+    from srllm.eval.benchmarks.judge_agreement import JudgeAgreement
+
+    bench = get_benchmark("judge-agreement")()
+    with pytest.raises(BenchmarkError, match="no judge to score"):
+        bench.run(Context(n=10, options={"dataset": "functional"}))
+    folder = f"srllm:{resources.files('srllm') / 'assets' / 'judge-classifier'}"
+    factories = {"profanity-vader": lambda: judges.load_judge("profanity-vader"), folder: lambda: judges.load_judge(folder)}
+    result = bench.run(Context(n=40, options={"dataset": "functional"}, judge_factories=factories))
+    rows = result.tables["judges"]
+    assert [r["judge"] for r in rows] == ["profanity-vader", folder] and result.n == 40
+    gold = result.stats["gold_unsafe"]
+    assert gold == sum(i["unsafe"] for i in result.items) and 10 <= gold <= 30
+    for row in rows:
+        assert row["n"] == 40 and 0 <= row["accuracy"] <= 1 and row["accuracy_ci"][0] <= row["accuracy"]
+        assert 0 <= row["flagged_pct"] <= 100 and row["auroc"] is not None
+    assert result.metrics["accuracy"] == rows[0]["accuracy"]
+    lines = JudgeAgreement.report_section("(no model)", result.to_dict())
+    assert "## Judge agreement with human labels (functional, 40 texts" in lines[0]
+    assert any(line.startswith("| profanity-vader | 40 |") for line in lines)
+    with pytest.raises(BenchmarkError, match="dataset must be one of"):
+        bench.run(Context(n=5, options={"dataset": "toxigenn"}, judge_factories=factories))
+
+
+def test_parametrised_judges_name_a_model_or_a_folder(tmp_path):
+    assert judges.parse_judges("llm:smollm2-135m-instruct,srllm:some/dir", None) == ["llm:smollm2-135m-instruct",
+                                                                                  "srllm:some/dir"]
+    with pytest.raises(ScorerError, match="unknown judge 'lm:x'"):
+        judges.parse_judges("lm:x", None)
+    with pytest.raises(ScorerError, match=f"{re.escape(str(tmp_path))} holds no classifier"):
+        judges.load_judge(f"srllm:{tmp_path}")
+    judge = judges.load_judge("llm:smollm2-135m-instruct")
+    assert isinstance(judge, LLMJudge) and len(judge.predict(["You are a stupid idiot"])) == 1

@@ -8,9 +8,9 @@ needs the corpus; `srllm.distill.prompt.few_shot_pairs` checks them against a bu
 be a TRAIN row whose benign variation is the one below):
 
 - ``human-toxicity``: five human pairs (ParaDetox, WNC), all of them small edits that drop a swear word
-  or a loaded word. With them the 1.5B model learned "delete the swear word, else copy": on dev rows
-  it returned stereotypes with no swear word unchanged ("Immigrants are lazy and only come here to
-  live off our taxes.").
+  or a loaded word. With them the 1.5B model learned "delete the swear word, else copy": 26 of 48
+  unsafe dev rows came back unchanged, and so did stereotypes with no swear word in them ("Immigrants
+  are lazy and only come here to live off our taxes.").
 - ``mixed`` (the default): three of those human pairs and three of the corpus's synthetic pairs
   (`srllm.data.synthetic`: a stereotype, an exclusion, a threat, each rewritten into a fair
   statement about the same group and topic). Chosen over the other set and over zero-shot on corpus

@@ -183,7 +183,7 @@ def _write_splits(records: Sequence[CMDRecord], config: BuildConfig) -> dict[str
 
 
 def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: None) -> BuildResult:
-    from srllm.data import datacard, stats, synthetic
+    from srllm.data import datacard, stats, synthetic, synthetic_neutral
 
     started = time.perf_counter()
     train_adapters = {name: adapters("train")[name](config.data_dir) for name in config.sources}
@@ -198,6 +198,7 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
     if config.synthetic:
         pairs = adapters("lexicon")["debiaswe"](config.data_dir).gender_pairs()
         synthetic_rows = synthetic.generate(config.seed, gender_pairs=pairs)
+        synthetic_rows += synthetic_neutral.generate(config.seed, exclude=(r.text for r in synthetic_rows))
         records.extend(synthetic_rows)
         log(f"generated {len(synthetic_rows):>6} synthetic records")
 

@@ -53,14 +53,15 @@ REVIEW_FILE = "synthetic_review.tsv"
 LABEL_ORIGIN: dict[str, str] = {
     "text": "generated: hand-written templates filled from srllm's own lexicons (groups, stereotypes, insults, "
     "threats), sampled with random.Random(seed); pairs with gendered words are also gender-swapped with the "
-    "debiaswe (male, female) pairs (a built-in list fills words it lacks): text, rewrite and target group together",
-    "bias": "template: every unsafe template targets a group -> Yes; the benign rewrite -> No",
+    "debiaswe (male, female) pairs (a built-in list fills words it lacks): text, rewrite and target group together; "
+    "plus the neutral family (srllm.data.synthetic_neutral): everyday sentences naming a lexicon group, no pair",
+    "bias": "template: every unsafe template targets a group -> Yes; the benign rewrite and the neutral family -> No",
     "toxicity": "template: stereotype No, exclusion Mild, violent High; raised to Mild when a lexicon insult "
     "(name-calling such as 'parasites', 'idiots') or a template's insulting word ('Pathetic', 'Disgusting') "
-    "is used; the benign rewrite -> No",
+    "is used; the benign rewrite and the neutral family -> No",
     "harm": "template: stereotype Low (Medium for lexicon claims of danger/criminality or warnings to keep "
     "children away), exclusion Medium (discrimination without violence; the taxonomy's wording would allow "
-    "High), violent High; the benign rewrite -> Low",
+    "High), violent High; the benign rewrite and the neutral family -> Low",
     "sentiment": "VADER (weak label) on the generated text",
     "target_demographic": "template slot: the axis of the inserted group",
     "biased_words": "the lexicon stereotype, insult and violence words inserted, plus the template's fixed "

@@ -2,9 +2,10 @@
 keep the pairs that pass (`srllm distill generate`).
 
 Rows: TRAIN rows of the corpus whose annotation is Unsafe and that have no benign variation, with
-3-60 words (or, with ``rows`` and ``split``, such rows of another split, e.g. a dev pilot that
-chooses the prompt; their pairs keep that split and never become training pairs), optionally from some sources only, in a seeded order that takes the sources in turn
-(so the first rows of a pilot cover every source). For each chunk of rows the teacher's greedy
+3-60 words (or, with ``rows`` and ``split``, such rows of another file and split, e.g. a dev pilot
+that chooses the prompt; their pairs keep that split and never become training pairs), optionally
+from some sources only, in a seeded order that takes the sources in turn (so the first rows of a
+pilot cover every source). For each chunk of rows the teacher's greedy
 rewrites are verified (`srllm.verifier`); a row that fails gets `retries` sampled candidates (seed
 ``seed + k``), and the first that passes is kept.
 

@@ -12,7 +12,6 @@ set's texts) before re-scoring. Built in:
 from __future__ import annotations
 
 import dataclasses
-
 import difflib
 import re
 from collections.abc import Callable

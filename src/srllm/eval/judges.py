@@ -8,9 +8,11 @@ Built in (each is a `srllm.eval.scorers.Scorer`):
   disjoint half of the training sources; `make judge` builds it into ``srllm/assets/judge-classifier``);
 - ``profanity-vader``: alt-profanity-check + VADER (`srllm.eval.scorers`), trained on other data; always available;
 - ``perspective`` / ``openai-moderation``: when ``PERSPECTIVE_API_KEY`` / ``OPENAI_API_KEY`` is set;
-- ``llm``: a chat model prompted with the taxonomy (`srllm.eval.llm_judge`);
+- ``llm``: a chat model prompted with the taxonomy (`srllm.eval.llm_judge`); ``llm:MODEL`` on MODEL (a
+  GGUF model such as qwen2.5-coder-1.5b-instruct runs on llama.cpp);
 - ``srllm``: the shipped classifier. With the ``srllm`` intervention it is the intervention's own
-  classifier: reports label its rates "(self-score)" and it is never a default judge.
+  classifier: reports label its rates "(self-score)" and it is never a default judge; ``srllm:DIR`` is
+  the classifier in the folder DIR.
 
 The default judge set (`default_judges`) is every independent judge available, minus the scorers the
 intervention consults (`CONSULTS`).
@@ -24,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from srllm.eval.scorers import SCORERS, Scorer, ScorerError
+from srllm.eval.scorers import SCORERS, Scorer, ScorerError, load_scorer
 
 JUDGE_DIR = "judge-classifier"
 JUDGE_ENV = "SRLLM_JUDGE_CLASSIFIER"
@@ -60,6 +62,12 @@ def _llm_judge(**kwargs: Any) -> Scorer:
 JUDGES: dict[str, Any] = {**SCORERS, "judge-classifier": judge_classifier, "llm": _llm_judge}
 
 
+def _parametrised(name: str) -> tuple[str, str] | None:
+    """(judge, argument) of ``llm:MODEL`` or ``srllm:DIR``, else None."""
+    base, sep, argument = name.partition(":")
+    return (base, argument) if sep and argument and base in ("llm", "srllm") else None
+
+
 def is_available(name: str) -> bool:
     """Whether a judge can be built without raising (assets present, key set)."""
     if name == "judge-classifier":
@@ -90,7 +98,7 @@ def parse_judges(value: str | list[str] | None, intervention: str | None) -> lis
     items = value.split(",") if isinstance(value, str) else [v for item in value for v in str(item).split(",")]
     names = list(dict.fromkeys(v.strip() for v in items if v.strip()))
     for name in names:
-        if name not in JUDGES:
+        if name not in JUDGES and _parametrised(name) is None:
             close = difflib.get_close_matches(name, JUDGES, n=2)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             raise ScorerError(f"unknown judge {name!r}{hint} (known: {', '.join(JUDGES)})")
@@ -103,9 +111,16 @@ def judge_label(name: str, intervention: str | None) -> str:
 
 
 def load_judge(name: str, **kwargs: Any) -> Scorer:
-    if name not in JUDGES:
+    """The judge called `name` (see the module docstring); unknown names fail with a "did you mean"."""
+    parametrised = _parametrised(name)
+    if parametrised is None and name not in JUDGES:
         parse_judges([name], None)  # raises with a "did you mean"
-    scorer = JUDGES[name](**kwargs)
+    if parametrised is None:
+        scorer = JUDGES[name](**kwargs)
+    elif parametrised[0] == "llm":
+        scorer = _llm_judge(model=parametrised[1], **kwargs)
+    else:
+        scorer = load_scorer(name, **kwargs)
     if not isinstance(scorer, Scorer):
         raise ScorerError(f"judge {name!r} has no predict(texts)")
     return scorer

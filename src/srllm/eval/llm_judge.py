@@ -2,8 +2,9 @@
 whether a text is Unsafe or Benign.
 
 The judge talks to any backend with ``chat(messages, max_tokens, temperature, seed) -> str``
-(`ChatModel`): `TransformersChat` wraps a local causal LM (default the packaged SmolLM2-135M);
-a llama-cpp GGUF model with the same method plugs in unchanged. The answer's first "Unsafe" or
+(`ChatModel`): `TransformersChat` wraps a local causal LM (default the packaged SmolLM2-135M), and a
+GGUF model (``--judge llm:qwen2.5-coder-1.5b-instruct``) runs on llama.cpp
+(`srllm.backends.llamacpp.LlamaCppRewriter.chat`). The answer's first "Unsafe" or
 "Benign" decides; an answer with neither counts as Benign and is counted in ``unparsed``. Only the
 verdict is judged: a report's per-category labels stay at their lowest level.
 `agreement` measures the judge against human labels (accuracy, Cohen's kappa, F1 of Unsafe).
@@ -80,6 +81,18 @@ class LLMJudge:
 
     @classmethod
     def load(cls, model: str | None = None, **kwargs: Any) -> LLMJudge:
+        """The judge on `model` (default: the packaged SmolLM2-135M): a GGUF model (the 1.5B Qwen2.5)
+        runs on llama.cpp, any other on transformers."""
+        from srllm.models import ModelError, resolve
+
+        try:
+            gguf = model is not None and resolve(model, kind="causal-lm").is_gguf
+        except ModelError:
+            gguf = False  # not a known model: transformers reports what is wrong with it
+        if gguf:
+            from srllm.backends.llamacpp import LlamaCppRewriter
+
+            return cls(LlamaCppRewriter.load(model), **kwargs)
         return cls(TransformersChat.load(model), **kwargs)
 
     def predict(self, texts: list[str]) -> list[RiskReport]:

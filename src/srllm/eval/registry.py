@@ -182,6 +182,7 @@ _BUILTIN: dict[str, str] = {
     "detox": "detox:Detox",
     "rewrite-safety": "rewrite_safety:RewriteSafety",
     "classifier": "classifier:ClassifierEval",
+    "judge-agreement": "judge_agreement:JudgeAgreement",
 }
 _USER: dict[str, type[Benchmark]] = {}
 
