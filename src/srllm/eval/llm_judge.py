@@ -82,14 +82,15 @@ class LLMJudge:
     @classmethod
     def load(cls, model: str | None = None, **kwargs: Any) -> LLMJudge:
         """The judge on `model` (default: the packaged SmolLM2-135M): a GGUF model (the 1.5B Qwen2.5)
-        runs on llama.cpp, any other on transformers."""
+        runs on llama.cpp where llama-cpp-python is installed, anything else on transformers."""
+        from srllm.backends import llama_cpp_available
         from srllm.models import ModelError, resolve
 
         try:
             gguf = model is not None and resolve(model, kind="causal-lm").is_gguf
         except ModelError:
             gguf = False  # not a known model: transformers reports what is wrong with it
-        if gguf:
+        if gguf and llama_cpp_available():
             from srllm.backends.llamacpp import LlamaCppRewriter
 
             return cls(LlamaCppRewriter.load(model), **kwargs)
