@@ -151,6 +151,7 @@ def test_the_shipped_adapter_runs_through_its_merged_gguf():
 def test_a_tier_asks_for_its_gguf_type():
     """`gguf_type: q4_0` in a tier reaches the merged GGUF: a 4-bit file, smaller than q8_0's, that runs."""
     pytest.importorskip("peft")
+    pytest.importorskip("llama_cpp")
     from srllm.export import merged_gguf
     from srllm.rewrite.assets import adapter_available, default_adapter
     from srllm.rewrite.tiers import TierSpec, build_tiers

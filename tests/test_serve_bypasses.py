@@ -147,7 +147,8 @@ def test_e_jailbreak_and_injection_prompts_are_blocked_or_flagged(engine, upstre
         assert len(received) == n  # none forwarded
         assert all(r["injection"] for r in actions.values() if "injection" in r)
         assert [_chat(c, p)["srllm"]["input"]["action"] for p in BENIGN] == ["checked"] * len(BENIGN)
-    with _guard(engine, url, injection_policy="flag", output_policy="pass") as c:
+    # input_policy pass: this checks the injection policy alone, whatever the classifier makes of the text
+    with _guard(engine, url, injection_policy="flag", input_policy="pass", output_policy="pass") as c:
         n = len(received)
         report = _chat(c, JAILBREAKS[3])["srllm"]["input"]
         assert report["action"] == "flagged" and report["injection"] == ["override"] and len(received) == n + 1
