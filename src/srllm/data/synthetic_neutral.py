@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from srllm.data.labels import sentiment
 from srllm.data.schema import CMDRecord
+from srllm.data.synthetic import _sentence_case
 from srllm.data.synthetic_lexicon import AXES
 
 FAMILY = "neutral"
@@ -49,10 +50,6 @@ TEMPLATES: tuple[str, ...] = (
     "Two {group} from my class started a chess club at school.",
     "Thanks to the {group} who helped clear the snow off our road this morning.",
 )
-
-def _sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
 
 def generate(seed: int, exclude: Iterable[str] = ()) -> list[CMDRecord]:
     """Up to `PER_AXIS` benign rows per axis, drawn at random from every (template, group) pair of the

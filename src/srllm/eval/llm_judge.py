@@ -113,15 +113,13 @@ class LLMJudge:
 
 
 def agreement(judge: Any, texts: Sequence[str], gold_unsafe: Sequence[bool]) -> dict[str, Any]:
-    """The judge's verdicts against human labels: accuracy, Cohen's kappa, F1 of Unsafe, seconds per text."""
-    from sklearn.metrics import cohen_kappa_score, f1_score
+    """The judge's verdicts against human labels: the `judge-agreement` benchmark's row (accuracy with
+    its Wilson interval, Cohen's kappa, F1 of Unsafe, AUROC, seconds per text), plus the counts."""
+    from srllm.eval.benchmarks.judge_agreement import agreement_row
 
     started = time.perf_counter()
-    predicted = [r.unsafe for r in judge.predict(list(texts))]
-    seconds = time.perf_counter() - started
+    reports = judge.predict(list(texts))
     gold = [bool(g) for g in gold_unsafe]
-    return {"n": len(gold), "accuracy": sum(p == g for p, g in zip(predicted, gold)) / max(1, len(gold)),
-            "kappa": float(cohen_kappa_score(gold, predicted)) if len(set(gold) | set(predicted)) > 1 else None,
-            "f1_unsafe": float(f1_score(gold, predicted, zero_division=0)),
-            "predicted_unsafe": sum(predicted), "gold_unsafe": sum(gold),
-            "unparsed": getattr(judge, "unparsed", None), "seconds_per_text": seconds / max(1, len(gold))}
+    row = agreement_row(getattr(judge, "name", type(judge).__name__), gold, reports, time.perf_counter() - started)
+    return {**row, "predicted_unsafe": sum(bool(r.unsafe) for r in reports), "gold_unsafe": sum(gold),
+            "unparsed": getattr(judge, "unparsed", None)}

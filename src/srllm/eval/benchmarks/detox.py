@@ -97,8 +97,7 @@ def build_system(name: str, o: DetoxOptions) -> System:
     if name == "adapter" or name.startswith("adapter:"):
         return _adapter(name.partition(":")[2] or None, o)
     if name in ("qwen-zero-shot", "qwen-few-shot") or name.startswith("qwen-few-shot:"):
-        _qwen_pairs(name)  # an unknown set fails before the model loads
-        return _qwen(name, o)
+        return _qwen(name, o)  # an unknown set fails in _qwen_pairs, before the model loads
     if name in ("pipeline", "pipeline-best"):
         return srllm_pipeline("best" if name == "pipeline-best" else None)
     if name.startswith("pipeline:"):
