@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from srllm.eval.scorers import SCORERS, Scorer, ScorerError, load_scorer
+from srllm.eval.scorers import SCORERS, Scorer, ScorerError, classifier_folder, load_scorer
 
 JUDGE_DIR = "judge-classifier"
 JUDGE_ENV = "SRLLM_JUDGE_CLASSIFIER"
@@ -63,9 +63,12 @@ JUDGES: dict[str, Any] = {**SCORERS, "judge-classifier": judge_classifier, "llm"
 
 
 def _parametrised(name: str) -> tuple[str, str] | None:
-    """(judge, argument) of ``llm:MODEL`` or ``srllm:DIR``, else None."""
-    base, sep, argument = name.partition(":")
-    return (base, argument) if sep and argument and base in ("llm", "srllm") else None
+    """(judge, argument) of ``llm:MODEL`` or ``srllm:DIR`` (`srllm.eval.scorers.classifier_folder`), else None."""
+    folder = classifier_folder(name)
+    if folder:
+        return "srllm", folder
+    base, sep, model = name.partition(":")
+    return ("llm", model) if base == "llm" and sep and model else None
 
 
 def is_available(name: str) -> bool:
