@@ -9,7 +9,7 @@ Takes `n` texts of 20-40 words from the corpus test split (seeded) and, for the 
 - spans from the token head (`predict(explain="head")`, the default of `srllm classify`);
 - spans by occlusion (`explain="occlusion"`, on `--explain-n` texts: one extra pass per word).
 With `--quantize`, a folder holding torch weights is re-exported to each ONNX form in a temporary
-folder, and each form is timed the same way, with its agreement with fp32 torch on unsafe decisions
+folder (calibrated and checked on the first 512 dev texts, as training does), and each form is timed the same way, with its agreement with fp32 torch on unsafe decisions
 and the largest change of a score between a text alone and in a batch.
 With `--file-rows`, `srllm classify --input FILE --output OUT` (spans on, as by default) runs as a
 separate process over a JSONL file of that many rows (the sample repeated), and its wall time and
@@ -62,20 +62,39 @@ def file_run(folder: Path, texts: list[str], rows: int, threads: int) -> dict:
             for i in range(rows):
                 f.write(json.dumps({"id": str(i), "text": texts[i % len(texts)]}) + "\n")
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "srllm.cli", "classify", "--classifier", str(folder), "--threads",
-                        str(threads), "--input", str(source), "--output", str(out)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen([sys.executable, "-m", "srllm.cli", "classify", "--classifier", str(folder),
+                                  "--threads", str(threads), "--input", str(source), "--output", str(out)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0.0
+        while child.poll() is None:
+            peak = max(peak, _peak_rss_mib(child.pid))
+            time.sleep(0.5)
         seconds = time.perf_counter() - started
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, child.args)
         written = sum(1 for _ in out.open(encoding="utf-8"))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"rows": rows, "written": written, "seconds": round(seconds, 1), "texts_per_s": round(rows / seconds, 1),
             "peak_rss_mib": round(peak, 1)}
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's own peak RSS (VmHWM) from /proc: `getrusage(RUSAGE_CHILDREN)` would also count the
+    pages the child shared with this (large) process between fork and exec."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classifier", type=Path, default=None, help="classifier folder (default: shipped)")
     parser.add_argument("--test", default="build/corpus/test.jsonl")
+    parser.add_argument("--dev", default="build/corpus/dev.jsonl",
+                        help="calibration and check texts of the --quantize exports (its first 512, as training uses)")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--explain-n", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -98,10 +117,11 @@ def main() -> None:
             if not (folder / TORCH_FILE).is_file():
                 sys.exit(f"--quantize needs torch weights ({folder / TORCH_FILE})")
             forms = []
+            dev_texts = [r.text for r in read_records(args.dev)[:512]]
             for mode in args.quantize:
                 copy = tmp / mode
                 shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
-                export_onnx(copy, quantize=mode, check_texts=texts[:256])
+                export_onnx(copy, quantize=mode, check_texts=dev_texts)
                 forms.append((mode, copy))
         for name, path in forms:
             if (path / ONNX_FILE).is_file():

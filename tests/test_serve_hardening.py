@@ -4,7 +4,6 @@ Prometheus metrics."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 

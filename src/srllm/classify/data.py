@@ -112,7 +112,7 @@ def encode(tokenizer: Any, records: list[Any], levels: dict[str, tuple[str, ...]
 def batch(data: dict[str, Any], index: list[int], pad_id: int) -> tuple[Any, Any, dict[str, Any]]:
     import torch
 
-    from srllm.classify.model import SPAN_HEAD
+    from srllm.classify.heads import SPAN_HEAD
     from srllm.classify.spans import IGNORE
 
     width = max(len(data["input_ids"][i]) for i in index)

@@ -16,24 +16,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from srllm.classify.report import HEADS, UNSAFE_HEAD, UNSAFE_LEVELS
-from srllm.taxonomy import LEVELS
+from srllm.classify.heads import SPAN_HEAD, head_levels, split_logits
 
-#: Key of the token-level span logits in `MultiHeadClassifier.forward`'s output.
-SPAN_HEAD = "span"
-
-
-def head_levels(heads: Sequence[str] = HEADS) -> dict[str, tuple[str, ...]]:
-    """Class names of each head, in logit order."""
-    out = {}
-    for head in heads:
-        if head == UNSAFE_HEAD:
-            out[head] = UNSAFE_LEVELS
-        elif head in LEVELS:
-            out[head] = tuple(LEVELS[head])
-        else:
-            raise ValueError(f"unknown head {head!r}; expected one of {list(HEADS)}")
-    return out
+__all__ = ["MultiHeadClassifier", "SPAN_HEAD", "StackedLogits", "head_levels", "mean_pool", "split_logits"]
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -81,14 +66,3 @@ class StackedLogits(nn.Module):
         if SPAN_HEAD in logits:
             return stacked, logits[SPAN_HEAD]
         return stacked
-
-
-def split_logits(stacked: Any, levels: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Undo `StackedLogits`: ``{head: logits[:, start:end]}`` for a (batch, total classes) array."""
-    out, start = {}, 0
-    for head, names in levels.items():
-        out[head] = stacked[:, start : start + len(names)]
-        start += len(names)
-    if start != stacked.shape[-1]:
-        raise ValueError(f"logits have {stacked.shape[-1]} columns; the heads need {start}")
-    return out

@@ -20,8 +20,15 @@ from srllm.classify.report import UNSAFE_HEAD
 #:   activations entering each weight MatMul quantised with a fixed scale calibrated (min-max) on dev
 #:   texts. As fast as dynamic quantisation but batch-invariant, since no scale depends on the batch;
 #:   the attention score MatMuls (two activations) stay float.
+#: - ``smooth-int8``: SmoothQuant-balanced int8 weights and per-token dynamic int8 activations
+#:   (`srllm.classify.smooth_int8`), calibrated on dev texts: about 1.7x the float speed and
+#:   batch-invariant, since each token's scale depends only on that token.
 #: - ``none``: float32 (about 90 MB).
-QUANTIZE_MODES = ("weights-int8", "dynamic-int8", "static-int8", "none")
+QUANTIZE_MODES = ("weights-int8", "dynamic-int8", "static-int8", "smooth-int8", "none")
+#: How many dev texts (the first) calibrate and check an export, in training and `srllm train export-classifier`.
+EXPORT_CHECK_TEXTS = 512
+#: Modes calibrated on texts (``check_texts``).
+CALIBRATED = ("static-int8", "smooth-int8")
 
 
 def export_onnx(folder: Path, quantize: str = "weights-int8", check_texts: list[str] | None = None) -> dict[str, Any]:
@@ -35,7 +42,9 @@ def export_onnx(folder: Path, quantize: str = "weights-int8", check_texts: list[
     from srllm.classify.predictor import Classifier, load_torch_model
 
     config = ClassifierConfig.read(folder)
-    model = StackedLogits(load_torch_model(folder, config)).eval()
+    # Eager attention exports one additive mask for all layers; the SDPA path re-derives it in every
+    # layer and adds a NaN guard after each softmax (15 `Where` ops over batch x heads x seq x seq).
+    model = StackedLogits(load_torch_model(folder, config, attn_implementation="eager")).eval()
     example = (torch.tensor([[101, 7592, 2088, 102]]), torch.ones(1, 4, dtype=torch.long))
     fp32 = folder / "model.fp32.onnx"
     outputs = ["logits", "token_logits"] if config.token_head else ["logits"]
@@ -63,10 +72,15 @@ def export_onnx(folder: Path, quantize: str = "weights-int8", check_texts: list[
         quantize_dynamic(str(blocks), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"])
         fp32.unlink()
         blocks.unlink()
-    elif quantize == "static-int8":
+    elif quantize in CALIBRATED:
         if not check_texts:
-            raise ValueError("quantize='static-int8' needs calibration texts (check_texts)")
-        quantize_static_int8(folder, fp32, target, check_texts[:256])
+            raise ValueError(f"quantize={quantize!r} needs calibration texts (check_texts)")
+        if quantize == "static-int8":
+            quantize_static_int8(folder, fp32, target, check_texts[:256])
+        else:
+            from srllm.classify.smooth_int8 import export_smooth_int8
+
+            export_smooth_int8(fp32, target, calibration_feeds(folder, check_texts[:256]))
         fp32.unlink()
     else:
         shutil.move(fp32, target)
@@ -84,16 +98,23 @@ def export_onnx(folder: Path, quantize: str = "weights-int8", check_texts: list[
     return result
 
 
-def quantize_static_int8(folder: Path, fp32: Path, target: Path, texts: list[str], batch_size: int = 32) -> None:
-    """Static QDQ int8 quantisation of the weight MatMuls, calibrated on `texts` (min-max)."""
-    import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+def export_run_onnx(folder: Path, quantize: str, dev_texts: list[str]) -> dict[str, Any]:
+    """`export_onnx` for a classifier folder, with the export's record kept in its ``classifier.json``
+    (``info.onnx``: what the model card reports). `dev_texts` calibrate and check the export."""
+    import json
+
+    from srllm.classify.predictor import CONFIG_FILE
+
+    record = export_onnx(folder, quantize=quantize, check_texts=dev_texts)
+    path = folder / CONFIG_FILE
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored.setdefault("info", {})["onnx"] = record
+    path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return record
+
+
+def calibration_feeds(folder: Path, texts: list[str], batch_size: int = 32) -> list[dict[str, np.ndarray]]:
+    """`texts` as model inputs (input_ids, attention_mask) in batches, tokenised as the classifier does."""
     from tokenizers import Tokenizer
 
     from srllm.classify.predictor import TOKENIZER_FILE
@@ -110,6 +131,21 @@ def quantize_static_int8(folder: Path, fp32: Path, target: Path, texts: list[str
         for row, e in enumerate(chunk):
             ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
         feeds.append({"input_ids": ids, "attention_mask": mask})
+    return feeds
+
+
+def quantize_static_int8(folder: Path, fp32: Path, target: Path, texts: list[str]) -> None:
+    """Static QDQ int8 quantisation of the weight MatMuls, calibrated on `texts` (min-max)."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    feeds = calibration_feeds(folder, texts)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:

@@ -100,7 +100,7 @@ class _OnnxBackend(_Backend):
         self.levels = levels
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
-        from srllm.classify.model import SPAN_HEAD, split_logits
+        from srllm.classify.heads import SPAN_HEAD, split_logits
 
         outputs = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
         out = split_logits(outputs[0], self.levels)
@@ -124,8 +124,9 @@ class _TorchBackend(_Backend):
         return {head: value.float().numpy() for head, value in out.items()}
 
 
-def load_torch_model(folder: Path, config: ClassifierConfig) -> Any:
-    """The `MultiHeadClassifier` with the folder's torch weights, in eval mode."""
+def load_torch_model(folder: Path, config: ClassifierConfig, attn_implementation: str | None = None) -> Any:
+    """The `MultiHeadClassifier` with the folder's torch weights, in eval mode (`attn_implementation`:
+    transformers' attention kernel, e.g. ``"eager"``; default: its own choice)."""
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModel
 
@@ -133,7 +134,7 @@ def load_torch_model(folder: Path, config: ClassifierConfig) -> Any:
     from srllm.models import resolve
 
     spec = resolve(config.encoder, kind="encoder")
-    encoder = AutoModel.from_config(AutoConfig.from_pretrained(spec.path))
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(spec.path), attn_implementation=attn_implementation)
     model = MultiHeadClassifier(encoder, config.levels, config.dropout, token_head=config.token_head)
     model.load_state_dict(load_file(str(folder / TORCH_FILE)))
     return model.eval()
@@ -184,7 +185,7 @@ class Classifier:
 
     def score(self, texts: Sequence[str]) -> Scores:
         """One forward pass over `texts`: head logits, and token span probabilities when the model has a token head."""
-        from srllm.classify.model import SPAN_HEAD
+        from srllm.classify.heads import SPAN_HEAD
 
         encodings = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")

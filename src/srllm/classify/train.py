@@ -12,7 +12,6 @@ memory and energy/carbon.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -27,9 +26,8 @@ from srllm.classify.calibration import best_f1_threshold, expected_calibration_e
 from srllm.classify.data import SOURCE_WEIGHTINGS, split_symbols, stratified_sample
 from srllm.classify.data import batch as _batch
 from srllm.classify.data import encode as _encode
-from srllm.classify.onnx_export import QUANTIZE_MODES, export_onnx
+from srllm.classify.onnx_export import EXPORT_CHECK_TEXTS, QUANTIZE_MODES, export_run_onnx
 from srllm.classify.predictor import (
-    CONFIG_FILE,
     POSITIVE_LEVEL,
     TOKENIZER_FILE,
     TORCH_FILE,
@@ -73,7 +71,7 @@ class ClassifierTrainConfig:
     seed: int = 13
     threads: int | None = None
     export_onnx: bool = True
-    quantize: str = "weights-int8"
+    quantize: str = "smooth-int8"
     carbon_intensity: float = 0.4
 
     def __post_init__(self) -> None:
@@ -119,7 +117,7 @@ def predict_logits(model: Any, data: dict[str, Any], batch_size: int, pad_id: in
     token head, ``SPAN_HEAD`` holds one array of token probabilities per example."""
     import torch
 
-    from srllm.classify.model import SPAN_HEAD
+    from srllm.classify.heads import SPAN_HEAD
 
     n = len(data["input_ids"])
     order = sorted(range(n), key=lambda i: len(data["input_ids"][i]))
@@ -308,11 +306,7 @@ def train_classifier(config: ClassifierTrainConfig) -> ClassifierRun:
                      thresholds=calibration["thresholds"], dropout=config.dropout, token_head=config.token_head,
                      info=info).write(out_dir)
     if config.export_onnx:
-        info["onnx"] = export_onnx(out_dir, quantize=config.quantize, check_texts=[r.text for r in dev_records[:512]])
-        config_path = out_dir / CONFIG_FILE
-        stored = json.loads(config_path.read_text())
-        stored["info"] = info
-        config_path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+        info["onnx"] = export_run_onnx(out_dir, config.quantize, [r.text for r in dev_records[:EXPORT_CHECK_TEXTS]])
     return ClassifierRun(out_dir, info)
 
 

@@ -92,6 +92,34 @@ class ShipClassifier(Command):
         return 0
 
 
+class ExportClassifier(Command):
+    name = "export-classifier"
+    help = "re-export a trained classifier folder's ONNX from its torch weights in another form, and record it"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        from srllm.classify.onnx_export import QUANTIZE_MODES
+
+        parser.add_argument("run_dir", type=Path, help="output_dir of `srllm train classifier` (with model.safetensors)")
+        parser.add_argument("--quantize", choices=QUANTIZE_MODES, required=True,
+                            help="how the ONNX stores its weights (see srllm.classify.onnx_export)")
+        parser.add_argument("--dev", type=Path, default=Path("build/corpus/dev.jsonl"),
+                            help="dev split whose first texts calibrate and check the export (as training does)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.classify.onnx_export import EXPORT_CHECK_TEXTS, export_run_onnx
+        from srllm.classify.predictor import TORCH_FILE
+        from srllm.data.io import read_records
+
+        if not (args.run_dir / TORCH_FILE).is_file():
+            raise CommandError(f"{args.run_dir / TORCH_FILE}: no torch weights to export from", exit_code=1)
+        if not args.dev.is_file():
+            raise CommandError(f"{args.dev}: no dev split (build it with `make corpus`)", exit_code=1)
+        texts = [r.text for r in read_records(args.dev)[:EXPORT_CHECK_TEXTS]]
+        print(json.dumps(export_run_onnx(args.run_dir, args.quantize, texts), indent=2))
+        return 0
+
+
 from srllm.cli.classify import TrainClassifier  # noqa: E402
 
-TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, TrainClassifier, Package, ShipClassifier]
+TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, TrainClassifier, Package, ShipClassifier, ExportClassifier]

@@ -62,6 +62,9 @@ class SFTRunConfig:
     num_train_epochs: float = 1.0
     max_steps: int = -1
     gradient_checkpointing: bool = False
+    # run the prefix all examples share (system prompt + instruction) once a batch; exact, not an
+    # approximation (srllm.train.shared_prefix); off with gradient checkpointing, which drops caches
+    shared_prefix: bool = True
     # evaluation and checkpoints
     eval_steps: int = 25
     save_steps: int = 25

@@ -191,6 +191,17 @@ def run_sft(config: SFTRunConfig, callbacks: Sequence[Any] = ()) -> SFTResult:
     eval_columns, eval_skipped = tokenize_pairs(tokenizer, eval_pairs, config, fmt)
     if not train_columns["input_ids"]:
         raise ValueError(f"{config.train_file}: no rewrite pairs to train on (rows with a benign_variation)")
+    lengths = [len(ids) for ids in train_columns["input_ids"]]
+    prefix_ids: list[int] = []
+    if config.shared_prefix and config.gradient_checkpointing:
+        log.warning("shared_prefix needs the key/value cache, which gradient checkpointing drops; training without it")
+    elif config.shared_prefix:
+        from srllm.train.shared_prefix import common_prefix_length, strip_prefix
+
+        both = train_columns["input_ids"] + eval_columns["input_ids"]
+        width = common_prefix_length(both, train_columns["labels"] + eval_columns["labels"])
+        prefix_ids = list(train_columns["input_ids"][0][:width])
+        train_columns, eval_columns = strip_prefix(train_columns, width), strip_prefix(eval_columns, width)
     train_dataset = Dataset.from_dict(train_columns)
     eval_dataset = Dataset.from_dict(eval_columns) if eval_columns["input_ids"] else None
 
@@ -199,7 +210,13 @@ def run_sft(config: SFTRunConfig, callbacks: Sequence[Any] = ()) -> SFTResult:
     all_callbacks = list(callbacks)
     if eval_dataset is not None and config.early_stopping_patience:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    trainer = SFTTrainer(
+    trainer_cls, extra = SFTTrainer, {}
+    if prefix_ids:
+        from srllm.train.shared_prefix import trainer_class
+
+        trainer_cls, extra = trainer_class(), {"prefix_ids": prefix_ids}
+    trainer = trainer_cls(
+        **extra,
         model=model,
         args=_training_args(config, checkpoints, cuda, eval_dataset is not None),
         train_dataset=train_dataset,
@@ -222,7 +239,6 @@ def run_sft(config: SFTRunConfig, callbacks: Sequence[Any] = ()) -> SFTResult:
     trainer.save_model(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
     state = trainer.state
-    lengths = [len(ids) for ids in train_columns["input_ids"]]
     examples_seen = min(state.global_step * config.per_device_train_batch_size * config.gradient_accumulation_steps,
                         int(len(lengths) * max(config.num_train_epochs, 1)))
     tokens_seen = round(examples_seen * sum(lengths) / len(lengths))
@@ -239,6 +255,7 @@ def run_sft(config: SFTRunConfig, callbacks: Sequence[Any] = ()) -> SFTResult:
             "train_by_source": dict(sorted(Counter(r.source for r, _ in train_pairs).items())),
             "skipped": {"train": dict(train_skipped), "eval": dict(eval_skipped)},
             "mean_tokens_per_example": round(sum(lengths) / len(lengths), 1),
+            "shared_prefix_tokens": len(prefix_ids),
         },
         "training": {
             "global_step": state.global_step, "epoch": state.epoch, "resumed_from": resume_from,
