@@ -5,7 +5,8 @@ and adds ~20 of its own, so a plain batch spends most of its compute re-encoding
 causal model's states over a prefix do not depend on what follows, so the prefix is run once per
 step (with gradients, so LoRA on its positions still learns), its key/value cache is repeated to
 the batch, and only each example's own tokens run after it. Loss and gradients are those of the
-full examples (`tests/test_train_shared_prefix.py` checks this against the plain forward pass).
+full examples (`tests/test_train_shared_prefix.py` checks this against the plain forward pass);
+the one difference is that LoRA dropout on the prefix positions draws one mask for the whole batch.
 
 Examples are stored without the prefix; `SharedPrefixSFTTrainer` puts it back as a cache.
 """
