@@ -9,8 +9,9 @@ Takes `n` texts of 20-40 words from the corpus test split (seeded) and, for the 
 - spans from the token head (`predict(explain="head")`, the default of `srllm classify`);
 - spans by occlusion (`explain="occlusion"`, on `--explain-n` texts: one extra pass per word).
 With `--quantize`, a folder holding torch weights is re-exported to each ONNX form in a temporary
-folder (calibrated and checked on the first 512 dev texts, as training does), and each form is timed the same way, with its agreement with fp32 torch on unsafe decisions
-and the largest change of a score between a text alone and in a batch.
+folder (calibrated and checked on the first 512 dev texts, as training does), and each form is timed
+the same way, with its agreement with fp32 torch on unsafe decisions and the largest change of a
+score between a text alone and in a batch.
 With `--file-rows`, `srllm classify --input FILE --output OUT` (spans on, as by default) runs as a
 separate process over a JSONL file of that many rows (the sample repeated), and its wall time and
 peak RSS are reported: the batch path streams results to disk, so memory stays flat.
@@ -112,12 +113,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     try:
         if args.quantize:
-            from srllm.classify.onnx_export import export_onnx
+            from srllm.classify.onnx_export import EXPORT_CHECK_TEXTS, export_onnx
 
             if not (folder / TORCH_FILE).is_file():
                 sys.exit(f"--quantize needs torch weights ({folder / TORCH_FILE})")
             forms = []
-            dev_texts = [r.text for r in read_records(args.dev)[:512]]
+            dev_texts = [r.text for r in read_records(args.dev)[:EXPORT_CHECK_TEXTS]]
             for mode in args.quantize:
                 copy = tmp / mode
                 shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
