@@ -69,24 +69,20 @@ def smooth(model, absmax: Mapping[str, np.ndarray], alpha: float = DEFAULT_ALPHA
     users: dict[str, list] = defaultdict(list)
     for node in _weight_matmuls(graph, weights):
         users[node.input[0]].append(node)
-    inserted: dict[str, object] = {}
+    pending: dict[str, object] = {}  # output name -> its Mul, until placed
     for name, nodes in users.items():
         w_peak = np.max([np.abs(numpy_helper.to_array(weights[n.input[1]])).max(axis=1) for n in nodes], axis=0)
         factor = (np.maximum(absmax[name], 1e-5) ** alpha / np.maximum(w_peak, 1e-5) ** (1 - alpha)).astype(np.float32)
         base = f"smooth/{name}"
         graph.initializer.append(numpy_helper.from_array((1.0 / factor).astype(np.float32), base + "/inverse"))
-        inserted[name] = helper.make_node("Mul", [name, base + "/inverse"], [base + "/output"], name=base)
+        pending[base + "/output"] = helper.make_node("Mul", [name, base + "/inverse"], [base + "/output"], name=base)
         for node in nodes:
             weight = weights[node.input[1]]
             weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * factor[:, None], weight.name))
             node.input[0] = base + "/output"
     ordered = []
     for node in graph.node:  # each Mul goes right before the first node that reads it
-        for name in node.input:
-            if name.startswith("smooth/") and name.endswith("/output"):
-                source = name[len("smooth/"):-len("/output")]
-                if source in inserted:
-                    ordered.append(inserted.pop(source))
+        ordered.extend(pending.pop(name) for name in node.input if name in pending)
         ordered.append(node)
     del graph.node[:]
     graph.node.extend(ordered)
