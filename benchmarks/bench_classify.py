@@ -11,7 +11,8 @@ Takes `n` texts of 20-40 words from the corpus test split (seeded) and, for the 
 With `--quantize`, a folder holding torch weights is re-exported to each ONNX form in a temporary
 folder (calibrated and checked on the first 512 dev texts, as training does), and each form is timed
 the same way, with its agreement with fp32 torch on unsafe decisions and the largest change of a
-score between a text alone and in a batch.
+score between a text alone and in a batch. The first ONNX form is also timed one batch at a time on
+every core (``batch_workers=1``), the baseline of the default, one batch per core.
 With `--file-rows`, `srllm classify --input FILE --output OUT` (spans on, as by default) runs as a
 separate process over a JSONL file of that many rows (the sample repeated), and its wall time and
 peak RSS are reported: the batch path streams results to disk, so memory stays flat.
@@ -124,10 +125,14 @@ def main() -> None:
                 shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
                 export_onnx(copy, quantize=mode, check_texts=dev_texts)
                 forms.append((mode, copy))
-        for name, path in forms:
+        for k, (name, path) in enumerate(forms):
             if (path / ONNX_FILE).is_file():
                 rows.append(measure(name, Classifier(path, backend="onnx", threads=args.threads,
                                                      batch_size=args.batch_size), texts, args.explain_n))
+                if k == 0 and args.threads > 1:  # the baseline of the batch workers: one batch at a time, every core
+                    rows.append(measure(f"{name}, one batch at a time", Classifier(
+                        path, backend="onnx", threads=args.threads, batch_size=args.batch_size, batch_workers=1),
+                        texts, args.explain_n))
         if (folder / TORCH_FILE).is_file():
             rows.append(measure("fp32 torch", Classifier(folder, backend="torch", threads=args.threads,
                                                           batch_size=args.batch_size), texts, args.explain_n))

@@ -226,3 +226,18 @@ def test_shipped_classifier_loads_and_scores():
     reports = clf.predict(["Have a lovely day.", "Those people are all thieves and should be thrown out."], explain=True)
     assert len(reports) == 2 and all(0 <= r.unsafe_score <= 1 for r in reports)
     assert set(clf.config.thresholds) == {"bias", "unsafe", "span"} and set(clf.config.temperatures) == set(HEADS)
+
+
+def test_batch_workers_score_exactly_like_one_batch_at_a_time():
+    from srllm.classify.predictor import Classifier, shipped_path
+
+    texts = [f"Text number {i}: {'those people are all thieves ' * (i % 4)}have a day, café 😀." for i in range(150)]
+    parallel = Classifier(shipped_path(), threads=2, batch_size=16)
+    serial = Classifier(shipped_path(), threads=2, batch_size=16, batch_workers=1)
+    assert parallel.backend.workers == 2 and serial.backend.workers == 1
+    a, b = parallel.score(texts), serial.score(texts)
+    for head in a.logits:
+        assert np.array_equal(a.logits[head], b.logits[head]), head
+    assert all(np.array_equal(x, y) for x, y in zip(a.token_probs, b.token_probs))
+    # a few texts are split so that every worker gets a batch; other padding moves only float rounding
+    assert np.allclose(parallel.score(texts[:3]).logits["unsafe"], b.logits["unsafe"][:3], atol=1e-5)

@@ -42,7 +42,8 @@ def test_file(tmp_path: Path) -> Path:
 def test_detox_scores_every_system_side_by_side(test_file: Path, tmp_path: Path) -> None:
     bench = get_benchmark("detox")()
     options = {"test_file": str(test_file), "systems": ["copy-input", "delete-flagged", "reference"],
-               "encoder": "minilm-l6-v2", "outputs_dir": str(tmp_path / "cache"), "resamples": 50}
+               "encoder": "minilm-l6-v2", "fluency_model": "smollm2-135m-instruct",
+               "outputs_dir": str(tmp_path / "cache"), "resamples": 50}
     with pytest.raises(BenchmarkError, match="no judge"):
         bench.run(Context(n=5, options=dict(options)))
     result = bench.run(Context(n=5, options=dict(options),
@@ -59,6 +60,42 @@ def test_detox_scores_every_system_side_by_side(test_file: Path, tmp_path: Path)
     assert (tmp_path / "cache").is_dir() and len(list((tmp_path / "cache").glob("delete-flagged-*.jsonl"))) == 1
     section = "\n".join(bench.report_section("m", result.to_dict()))
     assert "J [profanity-vader]" in section and "delete-flagged" in section
+
+
+def test_cached_perplexities_resume_and_score_only_new_texts(tmp_path: Path) -> None:
+    from srllm.eval.benchmarks.detox import cached_perplexities
+    from srllm.eval.likelihood import load_scorer as load_lm
+
+    lm = load_lm("smollm2-135m-instruct", threads=1)
+    scored: list[str] = []
+
+    class Counting:  # the real scorer, recording what it was asked to score
+        def loglikelihoods(self, texts):
+            scored.extend(texts)
+            return lm.loglikelihoods(texts)
+
+    path = tmp_path / "ppl.jsonl"
+    first = cached_perplexities(path, ["the cat sat on the mat", "mat the on sat cat the", "   "], Counting, chunk=2)
+    assert first["   "] is None and first["mat the on sat cat the"] > first["the cat sat on the mat"] > 1
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"text": "cut by an interrup')  # an interrupted append
+    again = cached_perplexities(path, ["the cat sat on the mat", "a new sentence"], Counting)
+    assert scored == ["the cat sat on the mat", "mat the on sat cat the", "   ", "a new sentence"]
+    assert again["the cat sat on the mat"] == first["the cat sat on the mat"]
+    assert cached_perplexities(path, ["a new sentence"], lambda: pytest.fail("nothing to score")) == {
+        "a new sentence": again["a new sentence"]}
+
+
+def test_fluency_lm_is_not_the_students_base_when_qwen_is_there(monkeypatch) -> None:
+    from srllm.eval.benchmarks import detox
+
+    monkeypatch.setattr("srllm.model_parts.is_joined", lambda *a: True)
+    monkeypatch.setattr("srllm.backends.llama_cpp_available", lambda: True)
+    assert detox._fluency_model("auto") == detox.QWEN and detox._fluency_backend(detox.QWEN) == "llama-cpp"
+    monkeypatch.setattr("srllm.backends.llama_cpp_available", lambda: False)
+    assert detox._fluency_model("auto") == "smollm2-135m-instruct"
+    assert detox._fluency_model("x.gguf") == "x.gguf" and detox._fluency_backend("x.gguf") == "llama-cpp"
+    assert detox._fluency_backend("smollm2-135m-instruct") == "transformers"
 
 
 def test_cached_outputs_resume_and_redo_changed_rows(tmp_path: Path) -> None:

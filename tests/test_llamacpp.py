@@ -164,3 +164,24 @@ def test_a_tier_asks_for_its_gguf_type():
     q4, q8 = merged_gguf(default_adapter(), out_type="q4_0"), merged_gguf(default_adapter(), out_type="q8_0")
     assert rewriter.info["gguf"] == str(q4) and q4.stat().st_size < 0.7 * q8.stat().st_size
     assert rewriter.rewrite(["who gives a shit if they 're drunk and high ?"])[0]
+
+
+@needs_llama_cpp
+@needs_smollm2
+def test_gguf_likelihoods_match_transformers_and_ignore_order():
+    pytest.importorskip("transformers")
+    from srllm.eval.likelihood import load_scorer
+
+    texts = ["The cat sat on the mat.", "mat The sat cat on the.", "Café ☕ is 🔥 good", ""]
+    gguf = load_scorer("smollm2-135m-instruct", "llama-cpp", threads=1)
+    hf = load_scorer("smollm2-135m-instruct", "transformers", threads=1)
+    a, b = gguf.loglikelihoods(texts), hf.loglikelihoods(texts)
+    assert a[3] is None and b[3] is None
+    # the same tokens are scored; the two runtimes de-quantise the same Q4_1 weights
+    assert [x.tokens for x in a[:3]] == [x.tokens for x in b[:3]]
+    for x, y in zip(a[:3], b[:3]):
+        assert x.mean == pytest.approx(y.mean, abs=0.15)
+    assert a[1].perplexity > a[0].perplexity
+    # the context is cleared between texts: a text scores the same alone and after others
+    assert gguf.loglikelihoods([texts[2]])[0].logprob == pytest.approx(a[2].logprob, abs=1e-4)
+    assert gguf.stats["scored_tokens"] == sum(x.tokens for x in a[:3]) + a[2].tokens

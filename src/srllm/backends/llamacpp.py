@@ -61,14 +61,16 @@ def _extra_buffers_default() -> bool:
 
 
 def open_llama(path: str | os.PathLike[str], n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None,
-               seed: int = 0, extra_buffers: bool | None = None) -> Any:
-    """A `llama_cpp.Llama` on the GGUF `path` (quiet, `n_threads` for prompt and generation)."""
+               seed: int = 0, extra_buffers: bool | None = None, logits_all: bool = False) -> Any:
+    """A `llama_cpp.Llama` on the GGUF `path` (quiet, `n_threads` for prompt and generation;
+    `logits_all` keeps every position's logits in ``scores``, n_ctx x vocabulary floats)."""
     import llama_cpp.llama_cpp as low
     from llama_cpp import Llama
 
     extra = _extra_buffers_default() if extra_buffers is None else extra_buffers
     n_threads = n_threads or _cpu_threads()
-    kwargs = {"n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads, "seed": seed, "verbose": False}
+    kwargs = {"n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads, "seed": seed, "verbose": False,
+              "logits_all": logits_all}
     if extra:
         return _closing(Llama(str(path), **kwargs))
     default_params = low.llama_model_default_params

@@ -5,7 +5,10 @@ thresholds, maximum length, metrics), ``tokenizer.json``, and the weights: ``mod
 shipped form: int8 ONNX Runtime, no torch needed) and/or ``model.safetensors`` (full torch
 weights, written by training). Texts are tokenised with the `tokenizers` library, sorted by length
 and batched with padding to the longest text of each batch (dynamic padding + length bucketing),
-then scored; results come back in input order.
+then scored; results come back in input order. The ONNX backend runs its batches on `threads`
+worker threads, one core each (one session, ``intra_op_num_threads=1``): on small batches that beats
+one batch at a time on all cores, 1.16-1.19x on 2 cores (`benchmarks/bench_classify.py`), with the
+same logits, since each batch is computed the same way whichever thread runs it.
 
 Decisions: binary heads (bias, unsafe) use the threshold stored for them (chosen on dev), other
 heads the most probable calibrated level. Probabilities are temperature-scaled per head.
@@ -18,8 +21,10 @@ occlusion (`srllm.classify.explain`, one extra pass per word) stays available as
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -81,23 +86,43 @@ class ClassifierConfig:
         (folder / CONFIG_FILE).write_text(json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+Batch = tuple[np.ndarray, np.ndarray]  # input ids and attention mask, (rows, width) int64 each
+
+
 class _Backend:
+    #: how many batches the backend scores at once (`Classifier.score` makes at least this many)
+    workers = 1
+
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def logits_many(self, batches: Sequence[Batch]) -> Iterator[dict[str, np.ndarray]]:
+        """`logits` of each batch, in order."""
+        return (self.logits(ids, mask) for ids, mask in batches)
+
 
 class _OnnxBackend(_Backend):
-    def __init__(self, path: Path, levels: dict[str, list[str]], threads: int | None):
+    def __init__(self, path: Path, levels: dict[str, list[str]], threads: int | None, workers: int | None = None):
         import onnxruntime as ort
 
+        cores = threads or _cpu_count()
+        self.workers = max(1, min(workers or cores, cores))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cpu_count()
+        options.intra_op_num_threads = max(1, cores // self.workers)  # the rest is parallel across batches
         options.inter_op_num_threads = 1
         # Idle threads sleep instead of spinning: on a shared CPU (a server next to a generator,
         # batch jobs next to training) spinning threads steal the cores the other work needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.levels = levels
+        self._pool: ThreadPoolExecutor | None = None
+
+    def logits_many(self, batches: Sequence[Batch]) -> Iterator[dict[str, np.ndarray]]:
+        if self.workers == 1 or len(batches) < 2:
+            return super().logits_many(batches)
+        if self._pool is None:  # `InferenceSession.run` is thread-safe and releases the GIL
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="srllm-classify")
+        return self._pool.map(lambda batch: self.logits(*batch), batches)
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         from srllm.classify.heads import SPAN_HEAD, split_logits
@@ -151,7 +176,10 @@ class Classifier:
     """Score texts for every risk head; see the module docstring for the folder layout."""
 
     def __init__(self, folder: str | os.PathLike[str], backend: str = "auto", threads: int | None = None,
-                 batch_size: int = 64):
+                 batch_size: int = 64, batch_workers: int | None = None):
+        """`threads`: cores to use (default: all this process may use); `batch_workers`: how many of
+        the ONNX backend's batches run at once, each on ``threads // batch_workers`` cores (default:
+        `threads`, one core each; 1: one batch at a time on every core)."""
         from tokenizers import Tokenizer
 
         self.folder = Path(folder)
@@ -165,7 +193,7 @@ class Classifier:
         if not weights.is_file():
             raise ClassifierError(f"{self.folder}: backend {backend!r} needs {weights.name}, which is not there")
         self.backend_name = backend
-        self.backend: _Backend = (_OnnxBackend(weights, self.levels, threads) if backend == "onnx"
+        self.backend: _Backend = (_OnnxBackend(weights, self.levels, threads, batch_workers) if backend == "onnx"
                                   else _TorchBackend(self.folder, self.config, threads))
         self.tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.config.max_length)
@@ -191,8 +219,11 @@ class Classifier:
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = {head: np.zeros((len(texts), len(names)), dtype=np.float32) for head, names in self.levels.items()}
         tokens: list[np.ndarray] | None = [np.zeros(0, np.float32)] * len(texts) if self.config.token_head else None
-        for start in range(0, len(order), self.batch_size):
-            index = order[start : start + self.batch_size]
+        # at least one batch per worker, so that a few texts still use every core
+        size = max(1, min(self.batch_size, math.ceil(len(order) / self.backend.workers)))
+        indices = [order[start : start + size] for start in range(0, len(order), size)]
+        batches: list[Batch] = []
+        for index in indices:
             width = max(len(encodings[i].ids) for i in index)
             ids = np.zeros((len(index), width), dtype=np.int64)
             mask = np.zeros((len(index), width), dtype=np.int64)
@@ -200,7 +231,9 @@ class Classifier:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            for head, value in self.backend.logits(ids, mask).items():
+            batches.append((ids, mask))
+        for index, logits in zip(indices, self.backend.logits_many(batches)):
+            for head, value in logits.items():
                 if head == SPAN_HEAD:
                     if tokens is not None:
                         probs = 1.0 / (1.0 + np.exp(-value.astype(np.float64)))

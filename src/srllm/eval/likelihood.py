@@ -143,3 +143,75 @@ class CausalLM:
             bar.close()
         self.stats["generate_s"] += time.perf_counter() - started
         return outputs
+
+
+class GGUFCausalLM:
+    """`CausalLM.loglikelihoods` for a GGUF model in llama.cpp (the joined Qwen2.5-Coder-1.5B has no
+    transformers weights here). One text at a time: ``<bos> + tokens`` is evaluated with every
+    position's logits kept, and each token is scored given the ones before it, as in `CausalLM`.
+    Texts longer than the context (`n_ctx` - 1 tokens) are scored on their first ``n_ctx - 1`` tokens."""
+
+    def __init__(self, llm: Any, name: str = "model", progress: bool = False):
+        self.llm, self.name, self.progress = llm, name, progress
+        self.stats: dict[str, float] = {"generated_tokens": 0, "generate_s": 0.0, "scored_tokens": 0, "score_s": 0.0}
+
+    @classmethod
+    def load(cls, name: str, threads: int | None = None, n_ctx: int = 512, progress: bool = False,
+             **_: Any) -> GGUFCausalLM:
+        from srllm.backends import require_llama_cpp
+        from srllm.backends.llamacpp import gguf_path, open_llama
+
+        require_llama_cpp()
+        return cls(open_llama(gguf_path(name), n_ctx=n_ctx, n_threads=threads, logits_all=True), name=name,
+                   progress=progress)
+
+    def _prefix(self) -> list[int]:
+        bos, eos = self.llm.token_bos(), self.llm.token_eos()
+        token = bos if bos is not None and bos >= 0 else eos
+        return [] if token is None or token < 0 else [int(token)]
+
+    def loglikelihoods(self, texts: Sequence[str], desc: str = "log-likelihood") -> list[Likelihood | None]:
+        """One Likelihood per text (None for an empty text)."""
+        import numpy as np
+
+        llm, prefix = self.llm, self._prefix()
+        out: list[Likelihood | None] = [None] * len(texts)
+        started = time.perf_counter()
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc=desc, unit="text", leave=False)
+        for i, text in enumerate(texts):
+            if bar is not None:
+                bar.update(1)
+            if not text or not text.strip():
+                continue
+            tokens = (prefix + llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))[: llm.n_ctx()]
+            skip = len(prefix) - 1 if prefix else 0  # with no prefix the first token is not scored
+            if len(tokens) - 1 - skip <= 0:
+                continue
+            llm.reset()
+            llm.eval(tokens)
+            logits = np.asarray(llm.scores[: len(tokens) - 1], dtype=np.float64)
+            peak = logits.max(axis=1, keepdims=True)
+            log_norm = np.log(np.exp(logits - peak).sum(axis=1)) + peak[:, 0]
+            token_lp = logits[np.arange(len(tokens) - 1), tokens[1:]] - log_norm
+            n = len(tokens) - 1 - skip
+            out[i] = Likelihood(float(token_lp[skip:].sum()), n)
+            self.stats["scored_tokens"] += n
+        if bar is not None:
+            bar.close()
+        self.stats["score_s"] += time.perf_counter() - started
+        return out
+
+
+def load_scorer(name: str, backend: str = "transformers", threads: int | None = None,
+                **kwargs: Any) -> CausalLM | GGUFCausalLM:
+    """The log-likelihood scorer of model `name` on `backend`: "transformers" (`CausalLM`) or
+    "llama-cpp" (`GGUFCausalLM`, for a GGUF model)."""
+    if backend == "llama-cpp":
+        return GGUFCausalLM.load(name, threads=threads, **kwargs)
+    if backend == "transformers":
+        return CausalLM.load(name, threads=threads, **kwargs)
+    raise ValueError(f"unknown likelihood backend {backend!r}; expected 'transformers' or 'llama-cpp'")

@@ -15,6 +15,11 @@ Systems (option ``systems``):
 
 Each system's outputs are appended to ``outputs_dir`` as they are made (one JSONL per system and
 settings), so an interrupted run resumes where it stopped; a row whose input changed is redone.
+Perplexities of FL are kept there too, one JSONL per fluency model.
+
+FL's default LM is Qwen2.5-Coder-1.5B-Instruct: not the base of the SmolLM2 students, which would score
+text close to its own distribution (its students' outputs) as more fluent, and a stronger judge of
+English. Without llama.cpp or the joined GGUF it falls back to SmolLM2-135M, and the report says which.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -46,7 +51,8 @@ class DetoxOptions(Options):
                                 "qwen-zero-shot, qwen-few-shot, qwen-few-shot:<set of srllm.safety_prompt>, "
                                 "pipeline, pipeline-best, pipeline:<pipeline YAML>")
     encoder: str = option("auto", "sentence encoder of SIM (auto: all-mpnet-base-v2 when joined, else minilm-l6-v2)")
-    fluency_model: str = option("smollm2-135m-instruct", "causal LM of FL (the base model, not a system's adapter)")
+    fluency_model: str = option("auto", "causal LM of FL (auto: the 1.5B Qwen GGUF when joined and llama.cpp is "
+                                "installed, else smollm2-135m-instruct, the students' own base)")
     outputs_dir: str = option("build/eval-cache/detox", "where each system's outputs are kept as they are made (resume)")
     max_new_tokens: int = option(64, "new tokens per rewrite (greedy)")
     threads: int | None = option(None, "CPU threads of the generators (default: all)")
@@ -154,33 +160,46 @@ def _settings_key(name: str, o: DetoxOptions) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
+def _cache_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON object rows of a cache file; a line an interruption cut is skipped (made again)."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            yield row
+
+
+def _append(path: Path) -> TextIO:
+    """`path` opened to append rows, after ending the line an interruption cut (so the next row is whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cut = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    handle = path.open("a", encoding="utf-8")
+    if cut:
+        handle.write("\n")
+    return handle
+
+
 def cached_outputs(path: Path, ids: Sequence[str], texts: Sequence[str], make: Callable[[], System],
                    batch: int = 8, progress: bool = False) -> tuple[list[str], dict[str, Any]]:
     """The outputs for `texts`, reusing rows of `path` whose id and text match and appending the
     others as they are made; the system is built only when something is missing."""
-    done: dict[str, str] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:  # a line cut by an interruption: made again
-                continue
-            if isinstance(row, dict) and isinstance(row.get("output"), str):
-                done[f"{row.get('id')}\x00{row.get('text')}"] = row["output"]
+    done = {f"{row.get('id')}\x00{row.get('text')}": row["output"] for row in _cache_rows(path)
+            if isinstance(row.get("output"), str)}
     todo = [i for i, (k, t) in enumerate(zip(ids, texts)) if f"{k}\x00{t}" not in done]
     timing: dict[str, Any] = {"made": len(todo), "reused": len(ids) - len(todo), "seconds": 0.0}
     if todo:
         system = make()
-        path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(todo), desc=path.stem, unit="text")
-        with path.open("a", encoding="utf-8") as handle:
-            if path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-                handle.write("\n")  # end the line an interruption cut, so the next row is whole
+        with _append(path) as handle:
             for start in range(0, len(todo), batch):
                 chunk = todo[start : start + batch]
                 outs = system([texts[i] for i in chunk])
@@ -196,6 +215,49 @@ def cached_outputs(path: Path, ids: Sequence[str], texts: Sequence[str], make: C
 
 
 # --- the benchmark -------------------------------------------------------------------------------
+
+
+def _fluency_model(name: str) -> str:
+    if name != "auto":
+        return name
+    from srllm.backends import llama_cpp_available
+    from srllm.model_parts import SPLIT_MODELS, is_joined
+    from srllm.models import cache_root
+
+    qwen = SPLIT_MODELS.get(QWEN)
+    joined = qwen is not None and is_joined(qwen, cache_root())
+    return QWEN if joined and llama_cpp_available() else "smollm2-135m-instruct"
+
+
+def _fluency_backend(model: str) -> str:
+    """llama.cpp for the 1.5B GGUF (transformers would de-quantise it to 6 GB of fp32) and local .gguf files."""
+    return "llama-cpp" if model == QWEN or model.endswith(".gguf") else "transformers"
+
+
+def cached_perplexities(path: Path, texts: Sequence[str], make: Callable[[], Any], chunk: int = 64,
+                        progress: bool = False) -> dict[str, float | None]:
+    """PPL of every text under the scorer `make()` builds (`srllm.eval.likelihood`), reusing the
+    rows of `path` and appending the others as they are scored; None where a text has no tokens."""
+    done: dict[str, float | None] = {row["text"]: row.get("ppl") for row in _cache_rows(path)
+                                     if isinstance(row.get("text"), str)}
+    todo = [t for t in dict.fromkeys(texts) if t not in done]
+    if todo:
+        lm = make()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc=path.stem, unit="text")
+        with _append(path) as handle:
+            for start in range(0, len(todo), chunk):
+                part = todo[start : start + chunk]
+                for text, r in zip(part, lm.loglikelihoods(part)):
+                    done[text] = r.perplexity if r is not None else None
+                    handle.write(json.dumps({"text": text, "ppl": done[text]}, ensure_ascii=False) + "\n")
+                handle.flush()
+                if bar is not None:
+                    bar.update(len(part))
+    return {t: done[t] for t in texts}
 
 
 def _encoder(name: str) -> str:
@@ -219,7 +281,7 @@ class Detox(Benchmark):
 
     def evaluate(self, ctx: Context, n: int | None) -> BenchmarkResult:
         from srllm.data.io import read_records
-        from srllm.eval.likelihood import CausalLM
+        from srllm.eval.likelihood import load_scorer
         from srllm.eval.rewrite_pairs import pairs_from_records, sample_pairs
         from srllm.eval.scorers import score_texts
         from srllm.eval.style_transfer import fluency, joint, similarity
@@ -252,9 +314,11 @@ class Detox(Benchmark):
 
         encoder = _encoder(o.encoder)
         embed = encoder_embedder(encoder)
-        lm = CausalLM.load(o.fluency_model, threads=o.threads)
+        fluency_model = _fluency_model(o.fluency_model)
         unique = sorted({t for outs in outputs.values() for t in outs if t.strip()} | set(texts))
-        ppl = {t: (r.perplexity if r is not None else None) for t, r in zip(unique, lm.loglikelihoods(unique))}
+        ppl = cached_perplexities(Path(o.outputs_dir) / f"ppl-{fluency_model.replace('/', '_')}.jsonl", unique,
+                                  lambda: load_scorer(fluency_model, _fluency_backend(fluency_model), threads=o.threads),
+                                  progress=ctx.progress)
         input_vectors = np.asarray(embed(texts), dtype=float)
         verdicts = {judge: {t: bool(r.unsafe) for t, r in zip(unique, score_texts(ctx.judge(judge), unique))}
                     for judge in judges}
@@ -304,7 +368,7 @@ class Detox(Benchmark):
                                {"systems": rows, "comparisons": comparisons}, {"timing": timing}, items,
                                checksums={str(path): sha256_file(path)},
                                config={"test_file": str(path), "headline_system": primary, "judges": judges,
-                                       "encoder": encoder, "fluency_model": o.fluency_model})
+                                       "encoder": encoder, "fluency_model": fluency_model})
 
     @classmethod
     def report_section(cls, model: str, result: dict[str, Any]) -> list[str]:
