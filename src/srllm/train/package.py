@@ -70,7 +70,8 @@ def model_card(run: dict[str, Any], weights: Path, evaluation: dict[str, Any] | 
         "",
         "A LoRA adapter that rewrites unsafe text (toxic, biased, stereotyping, exclusionary or violent) into a "
         "benign variation keeping its meaning, on the packaged SmolLM2-135M-Instruct. Trained by "
-        "`srllm train sft --config configs/rewriter-cpu.yaml` on the srllm CMD corpus (SR_LLM framework).",
+        "`srllm train sft` on the srllm CMD corpus (SR_LLM framework); `make rewriter` reproduces it, and the "
+        "whole recipe is in `srllm_run.json`.",
         "",
         "## Model",
         "",
@@ -118,7 +119,7 @@ def model_card(run: dict[str, Any], weights: Path, evaluation: dict[str, Any] | 
         "",
         "- A 135M-parameter model: rewrites are often close copies of the input with the offending words changed; "
         "meaning can drift on long or complex inputs.",
-        "- Trained on a few thousand pairs from ParaDetox, NeuTral Rewriter, WNC and srllm's template pairs; "
+        f"- Trained on {data['train_examples']:,} pairs from {', '.join(sorted(data['train_by_source']))}; "
         "English only.",
         "- Use it behind the classifier that decides what needs rewriting and re-checks the result.",
         "",
