@@ -6,7 +6,7 @@ Systems (option ``systems``):
 
 - ``copy-input`` (the input unchanged), ``reference`` (the human rewrite), ``delete-flagged``
   (drop the words alt-profanity-check flags);
-- ``adapter``: the shipped SmolLM2-135M LoRA adapter (v1) on transformers; ``adapter:<folder>`` any other;
+- ``adapter``: the shipped SmolLM2-135M LoRA adapter (v2 since 2026-12-03) on transformers; ``adapter:<folder>`` any other;
 - ``qwen-zero-shot`` / ``qwen-few-shot``: Qwen2.5-Coder-1.5B-Instruct (GGUF, llama.cpp) with the
   safety prompt (`srllm.safety_prompt`), without / with its default few-shot set; ``qwen-few-shot:SET``
   with the set SET;
