@@ -7,8 +7,8 @@ weights, written by training). Texts are tokenised with the `tokenizers` library
 and batched with padding to the longest text of each batch (dynamic padding + length bucketing),
 then scored; results come back in input order. The ONNX backend runs its batches on `threads`
 worker threads, one core each (one session, ``intra_op_num_threads=1``): on small batches that beats
-one batch at a time on all cores, 1.16-1.19x on 2 cores (`benchmarks/bench_classify.py`), with the
-same logits, since each batch is computed the same way whichever thread runs it.
+one batch at a time on all cores, 1.13-1.27x with spans on 2 cores (`benchmarks/bench_classify.py`),
+with the same logits, since each batch is computed the same way whichever thread runs it.
 
 Decisions: binary heads (bias, unsafe) use the threshold stored for them (chosen on dev), other
 heads the most probable calibrated level. Probabilities are temperature-scaled per head.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -116,12 +117,14 @@ class _OnnxBackend(_Backend):
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.levels = levels
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def logits_many(self, batches: Sequence[Batch]) -> Iterator[dict[str, np.ndarray]]:
         if self.workers == 1 or len(batches) < 2:
             return super().logits_many(batches)
-        if self._pool is None:  # `InferenceSession.run` is thread-safe and releases the GIL
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="srllm-classify")
+        with self._pool_lock:  # `InferenceSession.run` is thread-safe and releases the GIL
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="srllm-classify")
         return self._pool.map(lambda batch: self.logits(*batch), batches)
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
