@@ -183,6 +183,12 @@ def _append(path: Path) -> TextIO:
     return handle
 
 
+def _bar(total: int, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text")
+
+
 def cached_outputs(path: Path, ids: Sequence[str], texts: Sequence[str], make: Callable[[], System],
                    batch: int = 8, progress: bool = False) -> tuple[list[str], dict[str, Any]]:
     """The outputs for `texts`, reusing rows of `path` whose id and text match and appending the
@@ -194,11 +200,7 @@ def cached_outputs(path: Path, ids: Sequence[str], texts: Sequence[str], make: C
     if todo:
         system = make()
         started = time.perf_counter()
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(todo), desc=path.stem, unit="text")
+        bar = _bar(len(todo), path.stem) if progress else None
         with _append(path) as handle:
             for start in range(0, len(todo), batch):
                 chunk = todo[start : start + batch]
@@ -243,11 +245,7 @@ def cached_perplexities(path: Path, texts: Sequence[str], make: Callable[[], Any
     todo = [t for t in dict.fromkeys(texts) if t not in done]
     if todo:
         lm = make()
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(todo), desc=path.stem, unit="text")
+        bar = _bar(len(todo), path.stem) if progress else None
         with _append(path) as handle:
             for start in range(0, len(todo), chunk):
                 part = todo[start : start + chunk]
