@@ -24,8 +24,9 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -97,7 +98,7 @@ class _Backend:
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
-    def logits_many(self, batches: Sequence[Batch]) -> Iterator[dict[str, np.ndarray]]:
+    def logits_many(self, batches: Iterable[Batch]) -> Iterator[dict[str, np.ndarray]]:
         """`logits` of each batch, in order."""
         return (self.logits(ids, mask) for ids, mask in batches)
 
@@ -119,13 +120,22 @@ class _OnnxBackend(_Backend):
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def logits_many(self, batches: Sequence[Batch]) -> Iterator[dict[str, np.ndarray]]:
-        if self.workers == 1 or len(batches) < 2:
-            return super().logits_many(batches)
+    def logits_many(self, batches: Iterable[Batch]) -> Iterator[dict[str, np.ndarray]]:
+        """`logits` of each batch, in order, `workers` at a time; batches are read as workers free up,
+        so at most 2 x `workers` padded batches exist at once."""
+        if self.workers == 1:
+            yield from super().logits_many(batches)
+            return
         with self._pool_lock:  # `InferenceSession.run` is thread-safe and releases the GIL
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="srllm-classify")
-        return self._pool.map(lambda batch: self.logits(*batch), batches)
+        running: deque[Future[dict[str, np.ndarray]]] = deque()
+        for ids, mask in batches:
+            running.append(self._pool.submit(self.logits, ids, mask))
+            if len(running) >= 2 * self.workers:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         from srllm.classify.heads import SPAN_HEAD, split_logits
@@ -225,8 +235,8 @@ class Classifier:
         # at least one batch per worker, so that a few texts still use every core
         size = max(1, min(self.batch_size, math.ceil(len(order) / self.backend.workers)))
         indices = [order[start : start + size] for start in range(0, len(order), size)]
-        batches: list[Batch] = []
-        for index in indices:
+
+        def padded(index: np.ndarray) -> Batch:
             width = max(len(encodings[i].ids) for i in index)
             ids = np.zeros((len(index), width), dtype=np.int64)
             mask = np.zeros((len(index), width), dtype=np.int64)
@@ -234,8 +244,9 @@ class Classifier:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            batches.append((ids, mask))
-        for index, logits in zip(indices, self.backend.logits_many(batches)):
+            return ids, mask
+
+        for index, logits in zip(indices, self.backend.logits_many(padded(index) for index in indices)):
             for head, value in logits.items():
                 if head == SPAN_HEAD:
                     if tokens is not None:

@@ -31,6 +31,15 @@ class Likelihood:
         return math.exp(-self.mean) if self.tokens else float("nan")
 
 
+def _progress_bar(enabled: bool, total: int, desc: str) -> Any:
+    """A tqdm bar over `total` texts, or None when progress is off."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", leave=False)
+
+
 class CausalLM:
     """A model and its tokenizer; `name` is what loaded it."""
 
@@ -61,11 +70,7 @@ class CausalLM:
         return [] if token is None else [int(token)]
 
     def _bar(self, total: int, desc: str) -> Any:
-        if not self.progress:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=desc, unit="text", leave=False)
+        return _progress_bar(self.progress, total, desc)
 
     def loglikelihoods(self, texts: Sequence[str], desc: str = "log-likelihood") -> list[Likelihood | None]:
         """One Likelihood per text (None for an empty text)."""
@@ -176,12 +181,7 @@ class GGUFCausalLM:
 
         llm, prefix = self.llm, self._prefix()
         out: list[Likelihood | None] = [None] * len(texts)
-        started = time.perf_counter()
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(texts), desc=desc, unit="text", leave=False)
+        started, bar = time.perf_counter(), _progress_bar(self.progress, len(texts), desc)
         for i, text in enumerate(texts):
             if bar is not None:
                 bar.update(1)

@@ -219,16 +219,21 @@ def cached_outputs(path: Path, ids: Sequence[str], texts: Sequence[str], make: C
 # --- the benchmark -------------------------------------------------------------------------------
 
 
+def _joined(model: str) -> bool:
+    """Whether the model split into PyPI parts, `model`, is joined into the cache."""
+    from srllm.model_parts import SPLIT_MODELS, is_joined
+    from srllm.models import cache_root
+
+    split = SPLIT_MODELS.get(model)
+    return split is not None and is_joined(split, cache_root())
+
+
 def _fluency_model(name: str) -> str:
     if name != "auto":
         return name
     from srllm.backends import llama_cpp_available
-    from srllm.model_parts import SPLIT_MODELS, is_joined
-    from srllm.models import cache_root
 
-    qwen = SPLIT_MODELS.get(QWEN)
-    joined = qwen is not None and is_joined(qwen, cache_root())
-    return QWEN if joined and llama_cpp_available() else "smollm2-135m-instruct"
+    return QWEN if _joined(QWEN) and llama_cpp_available() else "smollm2-135m-instruct"
 
 
 def _fluency_backend(model: str) -> str:
@@ -261,11 +266,7 @@ def cached_perplexities(path: Path, texts: Sequence[str], make: Callable[[], Any
 def _encoder(name: str) -> str:
     if name != "auto":
         return name
-    from srllm.model_parts import SPLIT_MODELS, is_joined
-    from srllm.models import cache_root
-
-    mpnet = SPLIT_MODELS.get("all-mpnet-base-v2")
-    return "all-mpnet-base-v2" if mpnet is not None and is_joined(mpnet, cache_root()) else "minilm-l6-v2"
+    return "all-mpnet-base-v2" if _joined("all-mpnet-base-v2") else "minilm-l6-v2"
 
 
 class Detox(Benchmark):
