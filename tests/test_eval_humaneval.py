@@ -35,6 +35,8 @@ def test_model_free_run_folder(runs: tuple[Path, Path]):
     identity = json.loads((runs[0] / "results.json").read_text())["results"]["(no model)"]
     assert identity["toxigen-rewrite"]["metrics"]["unsafe_pct_after"] == identity["toxigen-rewrite"]["metrics"]["unsafe_pct"]
     assert identity["counterfactual"]["metrics"]["rewritten_pct"] == 0.0
+    judges = identity["toxigen-rewrite"]["tables"]["judges"]  # MBIAS is judged by every judge, like ours
+    assert len(judges) >= 2 and all(0 <= row["mbias_unsafe_pct"] <= 100 for row in judges)
     assert "Table 5" in (runs[1] / "report.md").read_text()
 
 

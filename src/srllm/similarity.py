@@ -6,8 +6,8 @@ the evaluation and the data statistics; a neutral module that never imports ``sr
   ``sacrebleu``; an output identical to its reference scores 100, an empty one 0.
 - `normalised_edit_distance`: character Levenshtein distance divided by the longer length
   (``rapidfuzz.distance.Levenshtein.normalized_distance``): 0 identical, 1 nothing in common.
-- `cosine_rows` / `encoder_embedder`: row-wise cosine of L2-normalised mean-pooled embeddings
-  (``srllm.models.embed_sentences``).
+- `cosine_rows` / `encoder_embedder` / `embedding_similarity`: row-wise cosine of L2-normalised
+  mean-pooled embeddings (``srllm.models.embed_sentences``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
+#: similarity(a, b) -> one score per pair (cosine of sentence embeddings for the default).
+Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 
 
 def normalise_whitespace(text: str) -> str:
@@ -79,3 +81,17 @@ def encoder_embedder(name: str = "minilm-l6-v2", cache_dir: Any = None, batch_si
         return embed_sentences(model, tokenizer, list(texts), batch_size=batch_size).cpu().numpy()
 
     return embed
+
+
+def embedding_similarity(embed: Embedder) -> Similarity:
+    """A `Similarity` from a sentence embedder (texts -> (n, d) array): row-wise cosine; an empty
+    text scores 0."""
+
+    def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        if not a:
+            return np.zeros(0)
+        scores = cosine_rows(np.asarray(embed(list(a)), dtype=float), np.asarray(embed(list(b)), dtype=float))
+        blank = np.array([not x.strip() or not y.strip() for x, y in zip(a, b)])
+        return np.where(blank, 0.0, scores)
+
+    return similarity

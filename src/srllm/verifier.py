@@ -11,7 +11,8 @@ changed). A rewrite is kept when every rule holds:
 - ``similarity``: the sentence-embedding cosine to the input is at least ``min_similarity``
   (chosen on dev pairs by `choose_threshold`);
 - ``not_reply``: it does not open like an assistant's answer ("I'm sorry", "Sure, ...": the
-  pipeline's `looks_like_reply`);
+  pipeline's `looks_like_reply`), nor does the reply detector, when given, call it a reply
+  (`srllm.rewrite.replies`);
 - ``not_restating``: it does not attribute the claim to others ("There is a perception that ...",
   "Some people believe ...") or hedge it ("Some X may be ..., but ...");
 - ``keeps_group``: every demographic axis the input names (`named_groups`) is named in the rewrite
@@ -134,13 +135,15 @@ def _normalised(text: str) -> str:
 
 class Verifier:
     """The rules above over a batch. `classifier` has ``predict(texts, explain=False) ->
-    list[RiskReport]``; `similarity(a, b)` gives one cosine per pair."""
+    list[RiskReport]``; `similarity(a, b)` gives one cosine per pair; `replies`, a
+    `srllm.rewrite.replies.ReplyDetector` (or anything with its ``flags``), joins ``not_reply``."""
 
     def __init__(self, classifier: Any, similarity: Callable[[Sequence[str], Sequence[str]], np.ndarray],
-                 config: VerifierConfig | None = None):
+                 config: VerifierConfig | None = None, replies: Any = None):
         self.classifier = classifier
         self.similarity = similarity
         self.config = config or VerifierConfig()
+        self.replies = replies
 
     def verify(self, sources: Sequence[str], outputs: Sequence[str],
                flagged: Sequence[Sequence[str]] | None = None) -> list[Verdict]:
@@ -159,11 +162,14 @@ class Verifier:
         source_reports = [by_source[s] for s in sources]
         sims = self.similarity([sources[i] for i in live], [outputs[i] for i in live]) if live else []
         similarity = dict(zip(live, (float(s) for s in sims)))
-        return [self._one(src, out, reports.get(i), similarity.get(i, 0.0), flagged[i], source_reports[i])
+        replied = (dict(zip(live, self.replies.flags([sources[i] for i in live], [outputs[i] for i in live])))
+                   if self.replies is not None and live else {})
+        return [self._one(src, out, reports.get(i), similarity.get(i, 0.0), flagged[i], source_reports[i],
+                          replied.get(i, False))
                 for i, (src, out) in enumerate(zip(sources, outputs))]
 
     def _one(self, source: str, output: str, report: Any, similarity: float, flagged: Sequence[str],
-             source_report: Any = None) -> Verdict:
+             source_report: Any = None, replied: bool = False) -> Verdict:
         cfg = self.config
         ratio = length_ratio(source, output, words=words)
         groups_in, groups_out = named_groups(source), named_groups(output)
@@ -183,7 +189,7 @@ class Verifier:
             "source_flagged": source_report is None or is_unsafe(source_report),
             "benign": not is_unsafe(report),
             "similarity": similar_enough(similarity, cfg.min_similarity),
-            "not_reply": not is_empty(output) and not looks_like_reply(source, output),
+            "not_reply": not is_empty(output) and not replied and not looks_like_reply(source, output),
             "not_restating": not restates_or_hedges(output) or restates_or_hedges(source),
             "keeps_group": not dropped_groups(groups_in, groups_out),
             "keeps_topic": overlap >= cfg.min_topic_overlap,

@@ -22,11 +22,12 @@ class DistillThreshold(Command):
         parser.add_argument("--out", type=Path, default=Path("runs/distill/threshold.json"))
 
     def run(self, args: argparse.Namespace) -> int:
-        from srllm.distill.run import CorpusError, _embedding_similarity
+        from srllm.distill.run import CorpusError
         from srllm.distill.threshold import choose_on_dev
+        from srllm.similarity import embedding_similarity, encoder_embedder
 
         try:
-            result = choose_on_dev(args.dev, _embedding_similarity(args.encoder), args.n, args.seed, None)
+            result = choose_on_dev(args.dev, embedding_similarity(encoder_embedder(args.encoder)), args.n, args.seed, None)
         except (CorpusError, ValueError, OSError) as exc:
             raise CommandError(str(exc), exit_code=1) from None
         result["encoder"] = args.encoder

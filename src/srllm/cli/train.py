@@ -120,6 +120,49 @@ class ExportClassifier(Command):
         return 0
 
 
+class TrainReplyDetector(Command):
+    name = "reply-detector"
+    help = "fit the verifier's reply detector (assistant turns vs human text, on sentence embeddings)"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--corpus", type=Path, default=Path("build/corpus"),
+                            help="folder with the corpus's train/dev/test.jsonl (default build/corpus)")
+        parser.add_argument("--data-dir", type=Path, default=None, help="the public data (default ../shared/data)")
+        parser.add_argument("--out", type=Path, default=Path("src/srllm/assets/reply-detector"))
+        parser.add_argument("--max-fpr", type=float, default=0.01,
+                            help="share of dev human texts the threshold may flag (default 0.01)")
+        parser.add_argument("--corpus-rows", type=int, default=8000, help="corpus posts sampled for training")
+        parser.add_argument("--generated-replies", type=int, default=500,
+                            help="corpus posts of the train split the reply model answers (a quarter as many of dev "
+                                 "and of test); 0: none (default 500)")
+        parser.add_argument("--reply-model", default="smollm2-135m-instruct", help="the model that writes them")
+        parser.add_argument("--replies-file", type=Path, default=Path("build/reply-detector/replies.jsonl"),
+                            help="where the generated replies are kept (appended as made; a re-run resumes)")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from srllm.data.registry import DataSourceError, default_data_dir
+        from srllm.train.reply_detector import generate_replies, train_reply_detector
+
+        if not 0 <= args.max_fpr < 1:
+            raise CommandError(f"--max-fpr must be in [0, 1), got {args.max_fpr}")
+        if args.generated_replies < 0:
+            raise CommandError(f"--generated-replies must be >= 0, got {args.generated_replies}")
+        n = args.generated_replies
+        try:
+            generated = generate_replies(args.corpus, args.replies_file, {"train": n, "dev": n // 4, "test": n // 4},
+                                         model=args.reply_model, seed=args.seed) if n else []
+            record = train_reply_detector(args.corpus, args.out, args.data_dir or default_data_dir(),
+                                          max_fpr=args.max_fpr, seed=args.seed, corpus_rows=args.corpus_rows,
+                                          generated=[r for r in generated if r["model"] == args.reply_model])
+        except (FileNotFoundError, DataSourceError, ValueError) as exc:
+            raise CommandError(str(exc), exit_code=1) from None
+        print(json.dumps(record, indent=2))
+        return 0
+
+
 from srllm.cli.classify import TrainClassifier  # noqa: E402
 
-TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, TrainClassifier, Package, ShipClassifier, ExportClassifier]
+TRAIN_COMMANDS: list[type[Command]] = [TrainSFT, TrainClassifier, Package, ShipClassifier, ExportClassifier,
+                                       TrainReplyDetector]

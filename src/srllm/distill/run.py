@@ -176,7 +176,8 @@ def summarize(decisions: Sequence[dict[str, Any]], session: dict[str, Any]) -> d
 
 class Job:
     """One run of the job; `rewriter`, `classifier` and `similarity` are loaded from the config
-    unless given (tests pass small ones)."""
+    unless given (tests pass small ones). With the default similarity, the shipped reply detector
+    (`srllm.rewrite.replies`) joins the verifier's ``not_reply`` rule."""
 
     def __init__(self, config: DistillConfig, rewriter: Any = None, classifier: Any = None,
                  similarity: Callable[[Sequence[str], Sequence[str]], Any] | None = None,
@@ -191,7 +192,15 @@ class Job:
             from srllm.classify import load_classifier
 
             classifier = load_classifier(config.classifier)
-        self.verifier = Verifier(classifier, similarity or _embedding_similarity(config.encoder), config.verifier)
+        replies = None
+        if similarity is None:
+            from srllm.rewrite.replies import ReplyDetector, available
+            from srllm.similarity import embedding_similarity, encoder_embedder
+
+            embed = encoder_embedder(config.encoder)
+            similarity = embedding_similarity(embed)
+            replies = ReplyDetector.load(embed=embed, encoder=config.encoder) if available() else None
+        self.verifier = Verifier(classifier, similarity, config.verifier, replies)
         self.prompt_sha256 = prompt_hash(TEACHER_SYSTEM_PROMPT, INSTRUCTION, self.few_shot, config.model,
                                          getattr(self.rewriter, "format", "chat"))
 
@@ -277,17 +286,3 @@ class Job:
                 record["pair"] = pair_record(row, text)
             made.append(record)
         return made, used
-
-
-def _embedding_similarity(encoder: str) -> Callable[[Sequence[str], Sequence[str]], Any]:
-    """Cosine of mean-pooled, normalised sentence embeddings (`srllm.models.embed_sentences`)."""
-    from srllm.models import embed_sentences, load_encoder
-
-    model, tokenizer = load_encoder(encoder)
-
-    def similarity(a: Sequence[str], b: Sequence[str]) -> Any:
-        ea = embed_sentences(model, tokenizer, list(a))
-        eb = embed_sentences(model, tokenizer, list(b))
-        return (ea * eb).sum(-1).cpu().numpy()
-
-    return similarity

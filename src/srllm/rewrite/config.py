@@ -33,6 +33,9 @@ class PipelineConfig:
     max_new_tokens: the rewriter's generation limit per chunk (a tier may set its own).
     time_budget_s: seconds of work per text (0: no limit); the sentences not done in time are
         returned unchanged and the text's decision is ``fell_back`` with the reason.
+    reply_detector: also reject rewrites the learned reply detector (`srllm.rewrite.replies`) says
+        read like an assistant's reply, beside the opening rule; off, or where the detector is not
+        installed, only the opening rule applies.
     """
 
     rewrite_benign: bool = False
@@ -48,6 +51,7 @@ class PipelineConfig:
     max_chunk_chars: int = 400
     max_new_tokens: int = 96
     time_budget_s: float = 60.0
+    reply_detector: bool = True
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_similarity <= 1.0:

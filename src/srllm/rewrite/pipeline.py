@@ -11,9 +11,10 @@ For each text (sentence by sentence when it is longer than ``max_chunk_chars``, 
    ``quality``): the tier's greedy rewrite, then its ``candidates`` sampled ones. The text is data,
    never instructions: special-token strings in it are broken up so it cannot open or close a
    prompt turn, and every output must pass the verifier, so an obeyed instruction is rejected.
-3. Verify (`srllm.rewrite.verify`): not empty, no assistant-reply opening, judged benign, similar
-   enough, a sane length, the target group kept, and no stereotype about the group the text
-   named. The first passing output, by (passes, benign, similarity), is used.
+3. Verify (`srllm.rewrite.verify`): not empty, not an assistant's reply (its opening, or the
+   learned `srllm.rewrite.replies` detector), judged benign, similar enough, a sane length, the
+   target group kept, and no stereotype about the group the text named. The first passing
+   output, by (passes, benign, similarity), is used.
 4. Escalate: a chunk no output of a tier passes goes to the next tier; a tier that cannot be built
    here is reported and skipped.
 5. Fall back (`srllm.rewrite.fallback`), the last resort: mask the flagged words when that makes the
@@ -29,7 +30,7 @@ is returned as is without calling any model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,13 +39,14 @@ from srllm.classify.report import RiskReport, Span
 from srllm.rewrite.budget import Budget
 from srllm.rewrite.config import PipelineConfig
 from srllm.rewrite.fallback import UNCHANGED, Work, fall_back
+from srllm.rewrite.replies import ReplyDetector
+from srllm.rewrite.replies import available as replies_available
 from srllm.rewrite.result import FELL_BACK, KEPT, REWRITTEN, RewriteResult, Segment, merge_risks, risk_summary
 from srllm.rewrite.text import chunk_text, looks_english, neutralise_special_tokens, to_text
 from srllm.rewrite.tiers import Tier, TierSpec, build_tiers
 from srllm.rewrite.verify import VerifierRules, verify
+from srllm.similarity import Similarity, embedding_similarity
 
-#: similarity(a, b) -> one score per pair (cosine of sentence embeddings for the default).
-Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 _EXTRA_SPECIALS = ["[INST]", "[/INST]", "<<SYS>>", "<</SYS>>"]
 _SEVERITY = (None, "mask", "remove", UNCHANGED)
 
@@ -57,21 +59,6 @@ class TextRewriter(Protocol):
     def rewrite(self, texts: Sequence[str]) -> list[str]: ...
 
 
-def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
-    """A `Similarity` from a sentence embedder (texts -> (n, d) array): row-wise cosine; an empty
-    text scores 0."""
-    from srllm.similarity import cosine_rows
-
-    def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        if not a:
-            return np.zeros(0)
-        scores = cosine_rows(np.asarray(embed(list(a)), dtype=float), np.asarray(embed(list(b)), dtype=float))
-        blank = np.array([not x.strip() or not y.strip() for x, y in zip(a, b)])
-        return np.where(blank, 0.0, scores)
-
-    return similarity
-
-
 class SafetyPipeline:
     """detect -> rewrite -> verify -> retry -> escalate -> fall back; see the module docstring.
 
@@ -79,13 +66,15 @@ class SafetyPipeline:
     `rewriter` is one generator (a single tier named after ``config.quality``) or a list of `Tier`s
     in escalation order. A generator has ``rewrite(texts) -> list[str]`` (and, for retries,
     ``candidates(texts, n, *, temperature, top_p, seed) -> list[list[str]]``, as
-    `srllm.generate.Rewriter`); `similarity` maps two lists of texts to one score per pair.
+    `srllm.generate.Rewriter`); `similarity` maps two lists of texts to one score per pair;
+    `replies`, a `ReplyDetector`, adds its verdict to the verifier's reply rule.
     """
 
     def __init__(self, classifier: RiskClassifier, rewriter: TextRewriter | Sequence[Tier], similarity: Similarity,
-                 config: PipelineConfig | None = None):
+                 config: PipelineConfig | None = None, replies: ReplyDetector | None = None):
         self.classifier = classifier
         self.similarity = similarity
+        self.replies = replies
         self.config = config or PipelineConfig()
         if isinstance(rewriter, (list, tuple)):
             self.tiers: list[Tier] = list(rewriter)
@@ -126,7 +115,10 @@ class SafetyPipeline:
         tiers[0].load()
         if classifier is None or isinstance(classifier, str):
             classifier = load_default_classifier(classifier)
-        return cls(classifier, tiers, embedding_similarity(encoder_embedder(encoder, cache_dir)), config)
+        embed = encoder_embedder(encoder, cache_dir)
+        detector = (ReplyDetector.load(embed=embed, encoder=encoder, cache_dir=cache_dir)
+                    if config.reply_detector and replies_available() else None)
+        return cls(classifier, tiers, embedding_similarity(embed), config, detector)
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -314,7 +306,9 @@ class SafetyPipeline:
                                                  dtype=float) if pairs else []))
         reports = [scored_out[o] for o in flat_out]
         sims = np.array([scored_pair[(w.text, o)] for w, o in zip(flat_src, flat_out)], dtype=float)
-        verdicts = [verify(w.text, w.report, out, report, float(sim), self.rules)
+        replied = (dict(zip(pairs, self.replies.flags([a for a, _ in pairs], [b for _, b in pairs])))
+                   if self.replies is not None and pairs else {})
+        verdicts = [verify(w.text, w.report, out, report, float(sim), self.rules, replied.get((w.text, out), False))
                     for w, out, report, sim in zip(flat_src, flat_out, reports, sims)]
         failed, k = [], 0
         for w, opts in zip(work, options):

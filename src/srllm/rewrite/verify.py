@@ -7,7 +7,8 @@ Rules (each failed rule adds one reason; the candidate passes when there is none
 
 1. ``empty``: the candidate has text.
 2. ``reply``: it does not open like an assistant's reply ("Sure, ...", "I'm sorry ...") unless the
-   source did: the generator answered or obeyed the text instead of rewriting it.
+   source did, and the caller's reply detector (``replied``, `srllm.rewrite.replies`) did not call
+   it one: the generator answered or obeyed the text instead of rewriting it.
 3. ``unsafe``: the classifier's unsafe head judges the candidate benign.
 4. ``similarity``: its similarity to the source is at least ``min_similarity``.
 5. ``length``: its word count over the source's is within [min_length_ratio, max_length_ratio],
@@ -145,14 +146,15 @@ def asserts_stereotype(report: RiskReport) -> bool:
 
 
 def verify(source: str, source_report: RiskReport | None, candidate: str, candidate_report: RiskReport,
-           similarity: float, rules: VerifierRules | None = None) -> Verdict:
-    """The verdict on `candidate` as a rewrite of `source`; see the module docstring for the rules."""
+           similarity: float, rules: VerifierRules | None = None, replied: bool = False) -> Verdict:
+    """The verdict on `candidate` as a rewrite of `source`; see the module docstring for the rules.
+    `replied`: a reply detector found that the candidate reads like a reply and the source does not."""
     rules = rules or VerifierRules()
     on = set(rules.enabled)
     failed: list[tuple[str, str]] = []
     if is_empty(candidate):
         return Verdict(False, ["empty rewrite"], ["empty"]) if "empty" in on else Verdict(True)
-    if "reply" in on and looks_like_reply(source, candidate):
+    if "reply" in on and (replied or looks_like_reply(source, candidate)):
         failed.append(("reply", "reads like a reply to the text, not a rewrite of it"))
     if "unsafe" in on and is_unsafe(candidate_report):
         failed.append(("unsafe", f"still unsafe (score {candidate_report.unsafe_score:.2f})"))

@@ -115,6 +115,7 @@ def _model_files(name: str) -> list[str]:
     """The weight files a system's outputs depend on, as 'path size mtime' (a retrained adapter or
     classifier changes the cache key, so stale outputs are never reused)."""
     from srllm.classify.predictor import shipped_path
+    from srllm.rewrite import replies
     from srllm.rewrite.assets import default_adapter
 
     folders: list[Path] = []
@@ -123,7 +124,7 @@ def _model_files(name: str) -> list[str]:
     if name.startswith("adapter:"):
         folders.append(Path(name.partition(":")[2]))
     if name.startswith("pipeline"):
-        folders.append(shipped_path())
+        folders += [shipped_path(), replies.default_path()]
     files = sorted(f for folder in folders if folder.is_dir() for f in folder.iterdir()
                    if f.suffix in (".safetensors", ".onnx", ".json"))
     return [f"{f} {f.stat().st_size} {f.stat().st_mtime_ns}" for f in files]

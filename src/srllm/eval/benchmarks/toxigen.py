@@ -6,8 +6,8 @@
   before and after the intervention.
 - `toxigen-rewrite`: the annotated hate sentences of the 940-row test split are rewritten by the
   intervention and compared with the MBIAS peer's published rewrites of the same sentences
-  (Raza et al. 2024): % unsafe of the inputs, of MBIAS's outputs and of ours, and MBIAS's empty
-  (refused) outputs.
+  (Raza et al. 2024): % unsafe of the inputs, of MBIAS's outputs and of ours, by the scorer and
+  by every judge of the run, and MBIAS's empty (refused) outputs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from srllm.eval.options import Options, option
 from srllm.eval.registry import Benchmark, BenchmarkResult, Context
 from srllm.eval.scorers import score_texts
 from srllm.sampling import equal_sample, stratified_sample
-from srllm.statistics import paired_ttest
+from srllm.statistics import paired_ttest, proportion_summary
 
 #: the 13 target groups of ToxiGen's human-annotated set, as named in the prompt files
 GROUPS_13 = ("asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_disability", "mexican",
@@ -84,6 +84,13 @@ class ToxiGenRewrite(Benchmark):
         mbias_groups = group_rates(sample["group"].tolist(), [r.unsafe for r in mbias], seed=ctx.seed)
         for row in tables["per_group"]:
             row["mbias_unsafe_pct"] = mbias_groups[row["group"]]["pct"]
+        judged = {ctx.label(n): n for n in ctx.judge_factories if n != ctx.scorer_name}
+        for row in tables["judges"]:  # MBIAS's outputs judged the same way as ours
+            verdicts = score_texts(ctx.judge(judged[row["judge"]]), mbias_out) if row["judge"] in judged else mbias
+            summary = proportion_summary([r.unsafe for r in verdicts], seed=ctx.seed)
+            row.update(mbias_unsafe_pct=summary["pct"], mbias_unsafe_ci=summary["ci"])
+            if row["judge"] in judged:
+                metrics[f"mbias_unsafe_pct[{row['judge']}]"] = summary["pct"]
         for item, out, r in zip(items, mbias_out, mbias):
             item.update(mbias_output=out, mbias_unsafe=r.unsafe)
         return BenchmarkResult(self.name, self.version, len(sample), metrics, tables, stats, items)
