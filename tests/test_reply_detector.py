@@ -14,7 +14,7 @@ from srllm.data.io import write_records
 from srllm.data.schema import CMDRecord
 from srllm.rewrite import FELL_BACK, verify
 from srllm.rewrite.replies import ReplyDetector, available
-from srllm.train.reply_detector import (
+from srllm.rewrite.reply_training import (
     build_data,
     dialogue_turns,
     generate_replies,

@@ -143,7 +143,7 @@ class TrainReplyDetector(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from srllm.data.registry import DataSourceError, default_data_dir
-        from srllm.train.reply_detector import generate_replies, train_reply_detector
+        from srllm.rewrite.reply_training import generate_replies, train_reply_detector
 
         if not 0 <= args.max_fpr < 1:
             raise CommandError(f"--max-fpr must be in [0, 1), got {args.max_fpr}")

@@ -5,7 +5,7 @@ replies that open otherwise: "I would be more than happy to write an insult abou
 do it." `ReplyDetector` is a logistic regression on the sentence embeddings the pipeline already
 uses for similarity (MiniLM, mean-pooled), trained by `srllm train reply-detector` on assistant
 turns of HH-RLHF against human turns, social-media posts and human rewrites of the corpus
-(`srllm.train.reply_detector`). Its threshold is chosen on dev so that few human-written texts
+(`srllm.rewrite.reply_training`). Its threshold is chosen on dev so that few human-written texts
 are flagged; the model card in the asset folder has the figures.
 
 A candidate counts as a reply when it scores at or above the threshold and its source does not:
