@@ -167,8 +167,12 @@ def _decontaminate(records: Sequence[CMDRecord], index: EvalIndex) -> tuple[list
     """Drop rows found in an evaluation set, and the rows derived from them."""
     before = overlap_report(records, index)
     bad = {r.id for r in records if index.record_hits(r)}
-    kept = [r for r in records if r.id not in bad and r.parent_id not in bad]
-    return kept, before
+    while True:  # and their descendants (a framed row of an implied statement of a post)
+        children = {r.id for r in records if r.parent_id in bad} - bad
+        if not children:
+            break
+        bad |= children
+    return [r for r in records if r.id not in bad], before
 
 
 def _write_splits(records: Sequence[CMDRecord], config: BuildConfig) -> dict[str, Path]:
@@ -183,7 +187,7 @@ def _write_splits(records: Sequence[CMDRecord], config: BuildConfig) -> dict[str
 
 
 def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: None) -> BuildResult:
-    from srllm.data import datacard, stats, synthetic, synthetic_neutral
+    from srllm.data import datacard, stats, synthetic, synthetic_counter, synthetic_neutral
 
     started = time.perf_counter()
     train_adapters = {name: adapters("train")[name](config.data_dir) for name in config.sources}
@@ -199,6 +203,7 @@ def build_corpus(config: BuildConfig, log: Callable[[str], None] = lambda _: Non
         pairs = adapters("lexicon")["debiaswe"](config.data_dir).gender_pairs()
         synthetic_rows = synthetic.generate(config.seed, gender_pairs=pairs)
         synthetic_rows += synthetic_neutral.generate(config.seed, exclude=(r.text for r in synthetic_rows))
+        synthetic_rows += synthetic_counter.generate(config.seed, records)
         records.extend(synthetic_rows)
         log(f"generated {len(synthetic_rows):>6} synthetic records")
 

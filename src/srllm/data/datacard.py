@@ -158,10 +158,13 @@ def write_datacard(result: BuildResult, before: OverlapReport, synthetic_rows: l
         "is Negative towards its target whatever VADER says; VADER (a lexicon, a weak label) decides only where no "
         "human stance label exists. The Annotation rule stays the paper's. Implied statements (SBIC "
         "targetStereotype, implicit-hate implied_statement) are extra Unsafe rows with their post as parent_id, in "
-        "the post's split. Texts that name an identity group neutrally or positively (Wiegand OTHER, EDOS not "
+        "the post's split, with toxicity No (stereotyping is the bias axis; srllm.data.labels.STEREOTYPE_TOXICITY). "
+        "Texts that name an identity group neutrally or positively (Wiegand OTHER, EDOS not "
         "sexist, implicit-hate not_hate, SBIC non-offensive, HateXplain normal, HatemojiBuild not hateful) have "
-        "no risk label, so they are Benign: a group name alone never makes a text unsafe. Target groups are "
-        "mapped to the taxonomy's demographics by srllm.data.targets.",
+        "no risk label, so they are Benign: a group name alone never makes a text unsafe. The synthetic counter "
+        "family (srllm.data.synthetic_counter) puts implied statements in frames that deny, condemn or report them, "
+        "or negates them, as Benign children of the implied row: the stance decides, not the claim's words. "
+        "Target groups are mapped to the taxonomy's demographics by srllm.data.targets.",
         "",
         *_label_origin(result),
         "",

@@ -5,6 +5,11 @@
 - stance_sentiment (label derivation v2): the paper derives negative sentiment from stereotyping
   (section 3.2), so a text that humans labelled stereotyping, hateful or sexist is Negative towards
   its target whatever VADER says; VADER decides only where no such human label exists.
+- STEREOTYPE_TOXICITY: the toxicity of a demeaning generalisation about a group spelled out without
+  abuse ("<group> are violent": implied statements, synthetic stereotype templates). It is No: the
+  taxonomy keeps stereotyping on the bias axis (bias Yes, sentiment Negative -> Unsafe) and toxicity for
+  abusive language. Mild was tried (classifiers v6 and v7): the toxicity head then fired on any short
+  sentence about a group, and ToxiGen toxicity AUROC fell from 0.761 to 0.726-0.728 (README, v7).
 - edited_words / edited_spans: the words a human rewrite removed or replaced (difflib over word
   tokens) and their character spans, used as biased words for rewrite pairs.
 """
@@ -19,6 +24,7 @@ from srllm.data.spans import WORD, Span, merge_spans
 from srllm.taxonomy import SentimentLevel
 
 VADER_POSITIVE = 0.05
+STEREOTYPE_TOXICITY = "No"
 VADER_NEGATIVE = -0.05
 
 

@@ -54,14 +54,18 @@ LABEL_ORIGIN: dict[str, str] = {
     "text": "generated: hand-written templates filled from srllm's own lexicons (groups, stereotypes, insults, "
     "threats), sampled with random.Random(seed); pairs with gendered words are also gender-swapped with the "
     "debiaswe (male, female) pairs (a built-in list fills words it lacks): text, rewrite and target group together; "
-    "plus the neutral family (srllm.data.synthetic_neutral): everyday sentences naming a lexicon group, no pair",
-    "bias": "template: every unsafe template targets a group -> Yes; the benign rewrite and the neutral family -> No",
-    "toxicity": "template: stereotype No, exclusion Mild, violent High; raised to Mild when a lexicon insult "
+    "plus the neutral family (srllm.data.synthetic_neutral): everyday sentences naming a lexicon group, no pair; "
+    "plus the counter family (srllm.data.synthetic_counter): a human-written implied statement of a hateful TRAIN "
+    "post inside a hand-written frame that denies, condemns or reports it, in the post's split",
+    "bias": "template: every unsafe template targets a group -> Yes; the benign rewrite, the neutral and counter "
+    "families -> No",
+    "toxicity": "template: stereotype No (srllm.data.labels.STEREOTYPE_TOXICITY), exclusion Mild, violent High; "
+    "raised to Mild when a lexicon insult "
     "(name-calling such as 'parasites', 'idiots') or a template's insulting word ('Pathetic', 'Disgusting') "
-    "is used; the benign rewrite and the neutral family -> No",
+    "is used; the benign rewrite, the neutral and counter families -> No",
     "harm": "template: stereotype Low (Medium for lexicon claims of danger/criminality or warnings to keep "
     "children away), exclusion Medium (discrimination without violence; the taxonomy's wording would allow "
-    "High), violent High; the benign rewrite and the neutral family -> Low",
+    "High), violent High; the benign rewrite, the neutral and counter families -> Low",
     "sentiment": "VADER (weak label) on the generated text",
     "target_demographic": "template slot: the axis of the inserted group",
     "biased_words": "the lexicon stereotype, insult and violence words inserted, plus the template's fixed "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from srllm.data.labels import STEREOTYPE_TOXICITY
+
 ALL_KINDS = ("adj", "np", "pred")
 NOUN_KINDS = ("adj", "np")
 
@@ -95,7 +97,7 @@ STEREOTYPE = Family("stereotype", (
       ("Why do we judge someone's {topic} by whether they're {sg}?",), kinds=("adj",)),
     T("Ugh, {group}. {trait}, the lot of them.",
       ("Honestly, {group} differ from each other in {topic} as much as anyone.",), kinds=NOUN_KINDS),
-), toxicity="No", harm="Low", per_axis=160)
+), toxicity=STEREOTYPE_TOXICITY, harm="Low", per_axis=160)
 
 EXCLUSION = Family("exclusion", (
     T("We should not hire {group}. They're bad news.",

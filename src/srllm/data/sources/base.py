@@ -11,7 +11,7 @@ import pandas as pd
 
 from srllm.data.contamination import text_hash
 from srllm.data.demographics import detect_demographics
-from srllm.data.labels import edited_spans, stance_sentiment
+from srllm.data.labels import STEREOTYPE_TOXICITY, edited_spans, stance_sentiment
 from srllm.data.registry import Adapter
 from srllm.data.schema import CMDRecord
 from srllm.data.spans import span_words
@@ -119,9 +119,9 @@ def rewrite_pair(
 def implied_rows(adapter: TrainAdapter, post: CMDRecord, statements: Iterable[tuple[str, list[str] | None]]
                  ) -> Iterator[CMDRecord]:
     """The implied statements (stereotype spelled out, with its target group or None) of a hateful
-    post as extra Unsafe rows: bias Yes, harm Medium, sentiment Negative, id '<post id>:implied:<n>',
-    parent_id the post. Kept only when the statement names a group (fragments such as 'is violent'
-    are skipped) and is new for the post; at most MAX_IMPLIED_PER_POST per post."""
+    post as extra Unsafe rows: bias Yes, toxicity `STEREOTYPE_TOXICITY`, harm Medium, sentiment Negative,
+    id '<post id>:implied:<n>', parent_id the post. Kept only when the statement names a group (fragments
+    such as 'is violent' are skipped) and is new for the post; at most MAX_IMPLIED_PER_POST per post."""
     seen = {text_hash(post.text)}
     kept = 0
     for statement, target in statements:
@@ -134,7 +134,8 @@ def implied_rows(adapter: TrainAdapter, post: CMDRecord, statements: Iterable[tu
         elif kept == MAX_IMPLIED_PER_POST:
             adapter.skip(f"implied statement beyond {MAX_IMPLIED_PER_POST} per post")
         else:
-            yield public_record(post.source, f"{post.source_id}:implied:{kept}", statement, bias="Yes", toxicity="No",
+            yield public_record(post.source, f"{post.source_id}:implied:{kept}", statement, bias="Yes",
+                                toxicity=STEREOTYPE_TOXICITY,
                                 harm="Medium", target=target or group_axes(statement), negative_stance=True,
                                 parent_id=post.id)
             kept += 1

@@ -64,7 +64,7 @@ class ImplicitHateCorpus(TrainAdapter):
     label_origin = {
         "bias": "human class: implicit_hate, explicit_hate -> Yes; not_hate -> No; implied statements -> Yes",
         "toxicity": "human class: explicit_hate -> High; implicit_hate -> Mild (hateful without explicit abuse); "
-        "not_hate -> No; implied statements -> No",
+        "not_hate -> No; implied statements -> No (srllm.data.labels.STEREOTYPE_TOXICITY)",
         "harm": "human: implicit class threatening or incitement -> High; other implicit classes and explicit hate -> "
         "Medium; not_hate -> Low; implied statements -> Medium",
         "sentiment": "label v2: implicit or explicit hate and implied statements -> Negative (paper 3.2); not_hate -> "
