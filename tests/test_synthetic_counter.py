@@ -6,7 +6,7 @@ from __future__ import annotations
 from srllm.data.build import _decontaminate
 from srllm.data.heldout import load_functional
 from srllm.data.schema import CMDRecord
-from srllm.data.synthetic_counter import FRAMES, claim_of, generate, negated
+from srllm.data.synthetic_counter import FRAMES, claim_of, generate
 
 
 def _implied(n: int) -> list[CMDRecord]:
@@ -23,28 +23,15 @@ def _implied(n: int) -> list[CMDRecord]:
 def test_framed_rows_are_benign_children_of_their_statement():
     records = _implied(200)
     rows = generate(13, records)
-    assert rows == generate(13, records) and 60 < len(rows) < 180  # about SHARE + NEGATED_SHARE of them
+    assert rows == generate(13, records) and 40 < len(rows) < 110  # about SHARE of them
     by_id = {r.id: r for r in records}
-    assert any(":not:" in r.id for r in rows) and any(":not:" not in r.id for r in rows)
     for r in rows:
         parent = by_id[r.parent_id]
-        if ":not:" in r.id:
-            assert r.text == negated(claim_of(parent.text)).capitalize() + "."
-        else:
-            assert ":implied:" in parent.id and claim_of(parent.text) in r.text
+        assert ":implied:" in parent.id and claim_of(parent.text) in r.text
         assert (r.bias, r.toxicity, r.harm, r.annotation) == ("No", "No", "Low", "Benign")
-        assert r.provenance == "synthetic" and r.source == "synthetic"
-        assert r.id in (f"synthetic:counter:{parent.id}", f"synthetic:counter:not:{parent.id}")
+        assert r.provenance == "synthetic" and r.source == "synthetic" and r.id == f"synthetic:counter:{parent.id}"
         assert r.target_demographic == parent.target_demographic and r.text[0].isupper()
         assert CMDRecord.model_validate(r.model_dump()) == r
-
-
-def test_negation_denies_plain_claims_only():
-    assert negated("Muslims are violent") == "Muslims are not violent"
-    assert negated("Islam is a violent religion") == "Islam is not a violent religion"
-    for claim in ("women are not smart", "Only young women are attractive", "jokes that are funny is fine",
-                  "disabled people are just vegetables", "they aren't human", "gays ruin everything"):
-        assert negated(claim) is None, claim
 
 
 def test_only_implied_statements_of_three_words_or_more_are_framed():
