@@ -11,6 +11,8 @@ from srllm.data.contamination import EvalIndex
 from srllm.data.io import read_records
 from srllm.data.registry import sha256_file
 from srllm.data.sources import adapters
+from srllm.data.sources.base import is_implied
+from srllm.data.synthetic_counter import claim_of
 from srllm.taxonomy import LEVELS
 
 pytestmark = pytest.mark.realdata
@@ -96,7 +98,13 @@ def test_v2_sources_caps_spans_and_new_evaluation_sets(built):
     unpaired = [r for r in result.records if r.source == "davidson" and r.parent_id is None]
     assert len(unpaired) == manifest["caps"]["davidson"] and manifest["capped_rows"]["davidson"] > 0
     assert sum(bool(r.biased_spans) for r in result.records if r.source == "toxic_spans") > 0.9 * sources["toxic_spans"]
-    implied = [r for r in result.records if ":implied:" in r.id]
+    implied = [r for r in result.records if is_implied(r)]
     assert implied and all(r.annotation == "Unsafe" for r in implied)
+    by_id = {r.id: r for r in result.records}
+    counter = [r for r in result.records if r.id.startswith("synthetic:counter:")]
+    assert counter and all(r.annotation == "Benign" for r in counter)
+    # the parent is the implied row, or the row that deduplication kept for its text
+    assert all(claim_of(by_id[r.parent_id].text).lower() in r.text.lower() for r in counter)
+    assert all(r.split == by_id[r.parent_id].split for r in counter)
     datacard = (out / "DATACARD.md").read_text()
     assert all(f"### {name}" in datacard for name in sources)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from srllm.data.labels import sentiment
 from srllm.data.schema import CMDRecord
+from srllm.data.sources.base import is_implied
 from srllm.data.synthetic import _sentence_case
 
 FAMILY = "counter"
@@ -69,12 +70,12 @@ def claim_of(statement: str) -> str:
 
 
 def generate(seed: int, records: Iterable[CMDRecord]) -> list[CMDRecord]:
-    """One framed Benign row for a seeded `SHARE` of the implied-statement rows in `records` (ids
-    containing ':implied:'), each with a frame drawn at random; the same seed gives the same rows."""
+    """One framed Benign row for a seeded `SHARE` of the implied-statement rows in `records`
+    (`srllm.data.sources.base.is_implied`), each with a frame drawn at random; the same seed gives the same rows."""
     rng = random.Random(f"{seed}:{FAMILY}")
     out: list[CMDRecord] = []
     for record in records:
-        if ":implied:" not in record.id or len(record.text.split()) < MIN_WORDS:
+        if not is_implied(record) or len(record.text.split()) < MIN_WORDS:
             continue
         framed = rng.random() < SHARE
         frame = rng.choice(FRAMES)

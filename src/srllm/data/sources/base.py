@@ -3,6 +3,7 @@ yield a tidy table (and every text in it, for contamination checks)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
@@ -114,6 +115,15 @@ def rewrite_pair(
     neutral = public_record(source, f"{key}:{suffix}", rewrite, bias="No", toxicity="No", harm="Low",
                             parent_id=original.id)
     return original, neutral
+
+
+IMPLIED_ID = re.compile(r":implied:\d+$")
+
+
+def is_implied(record: CMDRecord) -> bool:
+    """Whether `record` is an implied-statement row of `implied_rows`: a public row whose id ends in
+    ':implied:<n>' (rows derived from it, such as the synthetic counter family's, end the same way)."""
+    return record.provenance == "public" and record.parent_id is not None and IMPLIED_ID.search(record.id) is not None
 
 
 def implied_rows(adapter: TrainAdapter, post: CMDRecord, statements: Iterable[tuple[str, list[str] | None]]
