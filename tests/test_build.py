@@ -12,7 +12,6 @@ from srllm.data.io import read_records
 from srllm.data.registry import sha256_file
 from srllm.data.sources import adapters
 from srllm.data.sources.base import is_implied
-from srllm.data.synthetic_counter import claim_of
 from srllm.taxonomy import LEVELS
 
 pytestmark = pytest.mark.realdata
@@ -103,8 +102,6 @@ def test_v2_sources_caps_spans_and_new_evaluation_sets(built):
     by_id = {r.id: r for r in result.records}
     counter = [r for r in result.records if r.id.startswith("synthetic:counter:")]
     assert counter and all(r.annotation == "Benign" for r in counter)
-    # the parent is the implied row, or the row that deduplication kept for its text
-    assert all(claim_of(by_id[r.parent_id].text).lower() in r.text.lower() for r in counter)
     assert all(r.split == by_id[r.parent_id].split for r in counter)
     datacard = (out / "DATACARD.md").read_text()
     assert all(f"### {name}" in datacard for name in sources)
