@@ -163,7 +163,7 @@ def write_datacard(result: BuildResult, before: OverlapReport, synthetic_rows: l
         "sexist, implicit-hate not_hate, SBIC non-offensive, HateXplain normal, HatemojiBuild not hateful) have "
         "no risk label, so they are Benign: a group name alone never makes a text unsafe. The synthetic counter "
         "family (srllm.data.synthetic_counter) puts implied statements in frames that deny, condemn or report them, "
-        "or negates them, as Benign children of the implied row: the stance decides, not the claim's words. "
+        "as Benign children of the implied row: the stance decides, not the claim's words. "
         "Target groups are mapped to the taxonomy's demographics by srllm.data.targets.",
         "",
         *_label_origin(result),

@@ -9,7 +9,7 @@
   abuse ("<group> are violent": implied statements, synthetic stereotype templates). It is No: the
   taxonomy keeps stereotyping on the bias axis (bias Yes, sentiment Negative -> Unsafe) and toxicity for
   abusive language. Mild was tried (classifiers v6 and v7): the toxicity head then fired on any short
-  sentence about a group, and ToxiGen toxicity AUROC fell from 0.761 to 0.726-0.728 (README, v7).
+  sentence about a group, and ToxiGen toxicity AUROC fell from 0.761 to 0.726-0.728 (README, classifiers v6-v9).
 - edited_words / edited_spans: the words a human rewrite removed or replaced (difflib over word
   tokens) and their character spans, used as biased words for rewrite pairs.
 """
@@ -24,8 +24,8 @@ from srllm.data.spans import WORD, Span, merge_spans
 from srllm.taxonomy import SentimentLevel
 
 VADER_POSITIVE = 0.05
-STEREOTYPE_TOXICITY = "No"
 VADER_NEGATIVE = -0.05
+STEREOTYPE_TOXICITY = "No"
 
 
 @cache

@@ -123,7 +123,8 @@ IMPLIED_ID = re.compile(r":implied:\d+$")
 def is_implied(record: CMDRecord) -> bool:
     """Whether `record` is an implied-statement row of `implied_rows`: a public row whose id ends in
     ':implied:<n>' (rows derived from it, such as the synthetic counter family's, end the same way)."""
-    return record.provenance == "public" and record.parent_id is not None and IMPLIED_ID.search(record.id) is not None
+    return (record.provenance == "public" and record.parent_id is not None
+            and IMPLIED_ID.search(record.id) is not None)
 
 
 def implied_rows(adapter: TrainAdapter, post: CMDRecord, statements: Iterable[tuple[str, list[str] | None]]

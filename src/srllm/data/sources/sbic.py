@@ -59,7 +59,8 @@ class SBIC(TrainAdapter):
     label_origin = {
         "bias": "human: offensive (offensiveYN >= 0.5) and hasBiasedImplication 0 (implies a stereotype about a "
         "group) -> Yes; else No; implied statements -> Yes",
-        "toxicity": "human: offensive -> Mild; not offensive -> No; implied statements -> No (srllm.data.labels.STEREOTYPE_TOXICITY)",
+        "toxicity": "human: offensive -> Mild; not offensive -> No; implied statements -> No "
+        "(srllm.data.labels.STEREOTYPE_TOXICITY)",
         "harm": "human: offensive with a biased implication -> Medium; else Low; implied statements -> Medium",
         "sentiment": "label v2: offensive with a biased implication, and implied statements -> Negative (paper 3.2); "
         "else VADER (so non-offensive posts are Benign)",
