@@ -79,7 +79,7 @@ def generate(seed: int, records: Iterable[CMDRecord]) -> list[CMDRecord]:
             continue
         framed = rng.random() < SHARE
         frame = rng.choice(FRAMES)
-        rng.random()  # the dropped negation's draw: keeps the rows of the corpus the shipped classifier saw
+        rng.random()  # the dropped negation's draw: keeps the rows v9 and the README's corpus figures used
         if not framed:
             continue
         text = _sentence_case(frame.format(claim=claim_of(record.text)))
